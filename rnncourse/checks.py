@@ -1,0 +1,263 @@
+"""How the exercises' hidden tests judge a student's function against Keras / TensorFlow.
+
+The hidden tests (in ``solutions/NN-slug/exercise.ipynb``, never shipped to students) load the
+reference outputs that ``autograder/make_references.py`` produced with Keras itself, call the
+student's function through :func:`call`, and compare with :func:`check_array` /
+:func:`check_equal`. Every failure is an ``AssertionError`` whose message tells the student
+what is wrong (which function, which input case, shape, dtype, largest error and where) in
+words they can act on, without printing the expected values.
+
+Only numpy is imported here: grading never starts TensorFlow.
+"""
+
+import copy
+import signal
+import sys
+import threading
+import traceback
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from .paths import REFERENCES
+
+# Keras computes in float32; a student may compute in float32 or float64. Over the short
+# sequences the tests use, float32 rounding stays below ~1e-6 (measured in
+# tests/test_checks.py); a wrong formula (a missing bias, a transposed matrix, the wrong
+# activation or initial state) is off by 1e-2 or more. The tolerance sits between the two.
+RTOL = 1e-4
+ATOL = 1e-5
+
+# A correct answer runs in milliseconds. A call that has not returned after this many
+# seconds is stopped, so that a loop that never ends costs only its own test.
+CALL_TIMEOUT = 10
+
+
+class StudentCodeError(AssertionError):
+    """A student's function raised, hung or misbehaved; the message says how."""
+
+
+def _student_frame(tb):
+    """The last traceback frame that lies in the student's notebook code, as 'line N: code'."""
+    for frame in reversed(traceback.extract_tb(tb)):
+        name = frame.filename
+        if Path(name).resolve().is_relative_to(Path(__file__).resolve().parent):
+            continue
+        if "ipykernel" in name or name.startswith("<"):
+            return f"line {frame.lineno}: {frame.line.strip()}" if frame.line else f"line {frame.lineno}"
+    return None
+
+
+@contextmanager
+def _time_limit(seconds, name):
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise TimeoutError
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except TimeoutError:
+        raise StudentCodeError(
+            f"{name} did not return within {seconds} s (a correct answer takes milliseconds): "
+            "is there a loop that never ends?"
+        ) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def call(fn, *args, timeout=CALL_TIMEOUT, **kwargs):
+    """Call the student's ``fn`` the way the hidden tests do, and return its result.
+
+    - warnings the call emits are silenced (nbgrader scores any stderr output 0, and a correct
+      answer must not lose points for a harmless RuntimeWarning);
+    - the call is stopped after ``timeout`` seconds;
+    - the inputs must come back unmodified (compared exactly);
+    - an exception is reported with the student's own line that raised it.
+    """
+    name = getattr(fn, "__name__", repr(fn))
+    if not callable(fn):
+        raise StudentCodeError(f"{name} should be a function, but it is a {type(fn).__name__}")
+    before = copy.deepcopy((args, kwargs))
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"), _time_limit(timeout, name):
+            warnings.simplefilter("ignore")
+            result = fn(*args, **kwargs)
+    except StudentCodeError:
+        raise
+    except NotImplementedError:
+        raise StudentCodeError(f"{name} is not implemented yet (it raises NotImplementedError)") from None
+    except Exception as error:  # the student's bug, reported in their terms
+        where = _student_frame(error.__traceback__)
+        where = f" at {where}" if where else ""
+        raise StudentCodeError(f"{name} raised {type(error).__name__}{where}: {error}") from None
+    _check_unmodified(name, before, (args, kwargs))
+    return result
+
+
+def _check_unmodified(name, before, after):
+    (args0, kwargs0), (args1, kwargs1) = before, after
+    labelled = [(f"argument {i + 1}", a, b) for i, (a, b) in enumerate(zip(args0, args1))]
+    labelled += [(f"argument '{k}'", kwargs0[k], kwargs1[k]) for k in kwargs0]
+    for label, old, new in labelled:
+        if not _same(old, new):
+            raise StudentCodeError(
+                f"{name} modified its input ({label}) in place; work on a copy instead "
+                "(e.g. `x = x.copy()` or build a new array)"
+            )
+
+
+def _same(old, new):
+    if isinstance(old, np.ndarray):
+        return isinstance(new, np.ndarray) and old.shape == new.shape and old.dtype == new.dtype and bool(
+            np.array_equal(old, new, equal_nan=old.dtype.kind in "fc")
+        )
+    if isinstance(old, dict):
+        return isinstance(new, dict) and old.keys() == new.keys() and all(_same(old[k], new[k]) for k in old)
+    if isinstance(old, (list, tuple)):
+        return type(old) is type(new) and len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new))
+    return old == new
+
+
+def _as_array(name, what, got):
+    if isinstance(got, np.ndarray):
+        return got
+    if hasattr(got, "__array__") and not isinstance(got, (str, bytes)):
+        return np.asarray(got)
+    raise StudentCodeError(f"{what} of {name} should be a numpy array, but it is a {type(got).__name__}")
+
+
+def check_array(name, got, expected, what="the result", case="", rtol=RTOL, atol=ATOL, axes=None):
+    """Assert that the student's array ``got`` matches the reference ``expected``.
+
+    ``what`` names the value in the message ("h_seq", "the result"); ``case`` describes the
+    input ("batch 3, 7 steps, 4 features, 5 units"); ``axes`` names the dimensions so that
+    the message can say where the largest error is ("batch", "time", "unit").
+    """
+    expected = np.asarray(expected)
+    got = _as_array(name, what, got)
+    context = f" ({case})" if case else ""
+    if got.shape != expected.shape:
+        hint = ""
+        if sorted(got.shape) == sorted(expected.shape):
+            hint = " (the right sizes in the wrong order: is an axis swapped or a matrix transposed?)"
+        dims = f" = ({', '.join(axes)})" if axes and len(axes) == expected.ndim else ""
+        raise StudentCodeError(
+            f"{name}: {what} has shape {got.shape}, expected {expected.shape}{dims}{context}{hint}"
+        )
+    if got.dtype.kind not in "biuf":
+        raise StudentCodeError(f"{name}: {what} has dtype {got.dtype}, expected a numeric array{context}")
+    got64 = got.astype(np.float64)
+    exp64 = expected.astype(np.float64)
+    if not np.all(np.isfinite(got64)):
+        raise StudentCodeError(f"{name}: {what} contains NaN or infinite values{context}")
+    error = np.abs(got64 - exp64)
+    bad = error > atol + rtol * np.abs(exp64)
+    if bad.any():
+        worst = np.unravel_index(np.argmax(error), error.shape)
+        if axes and len(axes) == expected.ndim:
+            where = ", ".join(f"{a} {i}" for a, i in zip(axes, worst))
+        else:
+            where = f"index {tuple(int(i) for i in worst)}"
+        first = ""
+        if axes and "time" in axes:
+            t_axis = axes.index("time")
+            first_t = int(np.argmax(np.any(bad, axis=tuple(i for i in range(bad.ndim) if i != t_axis))))
+            first = f"; the first wrong time step is {first_t}"
+        raise StudentCodeError(
+            f"{name}: {what} does not match Keras{context}: {int(bad.sum())} of {bad.size} values are off, "
+            f"the largest error is {error[worst]:.3g} (at {where}){first}. "
+            f"Allowed: {atol:g} + {rtol:g}*|expected|."
+        )
+
+
+def check_equal(name, got, expected, what="the result", case=""):
+    """Assert exact equality (strings, lists, index arrays); integer arrays must have an integer dtype."""
+    context = f" ({case})" if case else ""
+    if isinstance(expected, np.ndarray):
+        got = _as_array(name, what, got)
+        if got.dtype.kind not in "iu":
+            raise StudentCodeError(
+                f"{name}: {what} has dtype {got.dtype}, expected an integer dtype (indices are integers; "
+                f"note that np.array([]) is float64 unless you give a dtype){context}"
+            )
+        if got.shape != expected.shape:
+            raise StudentCodeError(f"{name}: {what} has shape {got.shape}, expected {expected.shape}{context}")
+        if not np.array_equal(got, expected):
+            wrong = np.flatnonzero(got.ravel() != expected.ravel())
+            raise StudentCodeError(
+                f"{name}: {what} is wrong at {len(wrong)} of {expected.size} positions{context}; "
+                f"the first wrong position is {np.unravel_index(wrong[0], expected.shape)}"
+            )
+        return
+    if type(got) is not type(expected) and not (isinstance(expected, list) and isinstance(got, tuple)):
+        raise StudentCodeError(
+            f"{name}: {what} should be a {type(expected).__name__}, but it is a {type(got).__name__}{context}"
+        )
+    if isinstance(expected, (list, tuple)) and len(got) != len(expected):
+        raise StudentCodeError(f"{name}: {what} has {len(got)} items, expected {len(expected)}{context}")
+    if isinstance(expected, str) and len(got) != len(expected):
+        raise StudentCodeError(f"{name}: {what} has {len(got)} characters, expected {len(expected)}{context}")
+    if isinstance(expected, dict) and set(got) != set(expected):
+        raise StudentCodeError(f"{name}: {what} has the wrong keys{context}")
+    same = got == expected if isinstance(expected, (dict, str)) else list(got) == list(expected)
+    if not same:
+        raise StudentCodeError(f"{name}: {what} has the right size but the wrong content{context}")
+
+
+def load_references(assignment):
+    """The reference cases of one assignment: ``{function: [case dict, ...]}``.
+
+    They live in ``autograder/references/<assignment>.npz``, made by
+    ``autograder/make_references.py`` with Keras; keys are ``function/case/array``.
+    """
+    path = REFERENCES / f"{assignment}.npz"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no reference outputs for assignment {assignment!r}: run `python autograder/make_references.py`"
+        )
+    cases = {}
+    with np.load(path, allow_pickle=False) as data:
+        for key in data.files:
+            function, index, field = key.split("/")
+            value = data[key]
+            if value.dtype.kind == "U":  # texts as str, vocabularies as lists of str
+                value = str(value) if value.ndim == 0 else [str(c) for c in value]
+            cases.setdefault(function, {}).setdefault(int(index), {})[field] = value
+    return {f: [c[i] for i in sorted(c)] for f, c in cases.items()}
+
+
+
+def unpack(name, result, outputs):
+    """The student's result as a tuple of the named ``outputs``, with a clear message if it has the wrong form."""
+    if len(outputs) == 1:
+        return (result,)
+    if not isinstance(result, (tuple, list)) or len(result) != len(outputs):
+        form = f"a {type(result).__name__}" if not isinstance(result, (tuple, list)) else f"{len(result)} values"
+        raise StudentCodeError(f"{name} should return a tuple ({', '.join(outputs)}), but it returned {form}")
+    return tuple(result)
+
+
+def check_cases(fn, assignment, function, inputs, outputs, axes=None, dtype=None):
+    """Compare ``fn`` with every Keras reference case of ``function`` in ``assignment``.
+
+    ``inputs`` are the case fields passed positionally, ``outputs`` the names of the returned
+    values (a tuple when there are several), ``axes`` maps an output to its axis names for the
+    messages. With ``dtype`` the float inputs are converted first (float64 answers must work
+    as well as float32 ones).
+    """
+    cases = load_references(assignment)[function]
+    for case in cases:
+        args = [case[k].astype(dtype) if dtype and case[k].dtype.kind == "f" else case[k].copy() for k in inputs]
+        got = unpack(function, call(fn, *args), outputs)
+        for out, value in zip(outputs, got):
+            check_array(function, value, case[out], what=out, axes=(axes or {}).get(out),
+                        case=case["description"] + (f", {dtype} inputs" if dtype else ""))
+    return None  # a test cell that ends in a number would be read by nbgrader as partial credit
