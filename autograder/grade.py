@@ -26,6 +26,7 @@ student's notebook is broken.
 
 import argparse
 import csv
+import functools
 import html
 import os
 import re
@@ -41,9 +42,9 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from rnncourse.paths import EXERCISES, SOLUTIONS, assignments  # noqa: E402
+from rnncourse.feedback import failure_message, feedback_notebook, sanitize  # noqa: E402
+from rnncourse.paths import SOLUTIONS, assignments  # noqa: E402
 
-HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 IGNORED_PARTS = {"__MACOSX", ".ipynb_checkpoints"}
 
 
@@ -149,65 +150,21 @@ def grade_cells(nb):
     return scores
 
 
-def failure_message(cell):
-    """What a failing test cell says, in one line, without tracebacks (they would show hidden code)."""
-    errors = {o.ename for o in cell.get("outputs", []) if o.output_type == "error"}
-    if errors & {"CellTimeoutError", "KeyboardInterrupt"}:
-        return ("timeout: the test was stopped at the time limit for a cell (a correct answer takes "
-                "milliseconds): is there a loop that never ends?")
-    for output in cell.get("outputs", []):
-        if output.output_type == "error":
-            return sanitize(f"{output.ename}: {output.evalue}" if output.evalue else output.ename)
-        if output.output_type == "stream" and output.name == "stderr":
-            return sanitize("the test printed to stderr: " + output.text.strip().splitlines()[-1])
-    return "failed"
-
-
-def sanitize(text):
-    """Remove anything that would point at the hidden references."""
-    text = re.sub(r"\S*autograder/\S*|\S*references\S*|\S+\.npz\b", "[hidden]", text)
-    return text.replace("\x1b", "")
-
-
-def feedback_notebook(graded, release_cells, scores):
-    """The graded notebook as students may see it: release versions of the test cells, one-line errors."""
-    nb = nbformat.v4.new_notebook(metadata=graded.metadata)
-    for cell in graded.cells:
-        cell = nbformat.from_dict(dict(cell))
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in scores:
-            visible = release_cells.get(grade_id)
-            if visible is None:  # not in the release: keep only what precedes the hidden tests
-                visible = cell.source.split(HIDDEN_BEGIN)[0].rstrip()
-            cell.source = visible + ("\n# (hidden tests ran here)" if HIDDEN_BEGIN in cell.source else "")
-            earned, possible = scores[grade_id]
-            outputs = [o for o in cell.outputs if o.output_type not in ("error",)
-                       and not (o.output_type == "stream" and o.name == "stderr")]
-            if earned < possible:
-                message = failure_message(cell)
-                outputs.append(nbformat.v4.new_output("stream", name="stdout", text=f"FAILED: {message}\n"))
-            outputs.append(nbformat.v4.new_output(
-                "stream", name="stdout", text=f"Score for {grade_id}: {earned:g} / {possible:g}\n"))
-            cell.outputs = outputs
-        elif cell.cell_type == "code":
-            for output in cell.outputs:
-                if output.output_type == "error":
-                    output.traceback = [f"{output.ename}: {sanitize(str(output.evalue))}"]
-        nb.cells.append(cell)
-    return nb
-
-
 def write_feedback(path, title, body_nb=None, message=None):
     path.parent.mkdir(parents=True, exist_ok=True)
     if body_nb is None:
         path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
                         f"</head><body><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p></body></html>\n")
         return
+    body, _ = html_exporter().from_notebook_node(body_nb, resources={"metadata": {"name": title}})
+    path.write_text(body)
+
+
+@functools.cache
+def html_exporter():
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="classic")
-    body, _ = exporter.from_notebook_node(body_nb, resources={"metadata": {"name": title}})
-    path.write_text(body)
+    return HTMLExporter(template_name="classic")
 
 
 def grade(assignment, submissions, course):
@@ -284,9 +241,6 @@ def autograde(assignment, notebook, subs, course):
                 if not (course / "autograded" / sub.student / assignment / notebook).exists():
                     sub.status, sub.reason = "crashed", crash_reason(output)
 
-    release_cells = {c.metadata["nbgrader"]["grade_id"]: c.source
-                     for c in nbformat.read(EXERCISES / assignment / notebook, 4).cells
-                     if "nbgrader" in c.metadata}
     source_nb = nbformat.read(SOLUTIONS / assignment / notebook, 4)
     possible = {gid: p for gid, (_, p) in grade_cells(source_nb).items()}
     max_score = sum(possible.values())
@@ -310,7 +264,7 @@ def autograde(assignment, notebook, subs, course):
                     if gid in scores and scores[gid][0] < scores[gid][1]]
         missing = [f"{gid}: the test cell is missing" for gid in possible if gid not in sub_scores]
         sub.reason = "; ".join(failures + missing) or "all tests passed"
-        write_feedback(feedback, title, feedback_notebook(graded, release_cells, scores))
+        write_feedback(feedback, title, feedback_notebook(graded, scores))
 
     csv_path = course / "grades" / f"{assignment}.csv"
     with open(csv_path, "w", newline="") as out:

@@ -26,3 +26,11 @@ c.OverwriteCells.add_missing_cells = True
 # log there: silence both for every kernel started by `validate` and `autograde`.
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 os.environ["PYTHONWARNINGS"] = "ignore"
+
+# nbgrader's own feedback shows the hidden tests' code; strip it, so that a plain
+# `nbgrader generate_feedback` is as safe as autograder/grade.py (which uses the same code).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "rnncourse.feedback.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

@@ -18,7 +18,9 @@ notebooks  each book notebook listed in _toc.yml executed with nbclient (kernel 
            including kernel start, and the slowest cell. Design goal: <= 60 s on 2 cores.
 validate   ``nbgrader validate exercises/NN/exercise.ipynb`` run from the repository root, for the
            untouched student version and for the instructor solution, wall-clock including process
-           start (median of --repeat runs). Goal: <= 3 s.
+           start (median of --repeat runs). Goal: <= 3 s. Two figures put it in context: the
+           start-up of an nbgrader process that does nothing (``nbgrader --version``) and
+           ``python -c "import nbformat"``, which every nbgrader / grade.py / jupyter-book pays.
 grading    per assignment, --students submissions named student01..studentNN (every 4th one the
            untouched student version, the others copies of the solution notebook):
            * ours:  ``python autograder/grade.py ASSIGNMENT SUBS --course-dir TMP`` (whole command:
@@ -26,7 +28,9 @@ grading    per assignment, --students submissions named student01..studentNN (ev
            * plain: ``nbgrader autograde ASSIGNMENT --force`` in a separate fresh course dir, after
              an untimed generate_assignment into a scratch release dir and a copy of each notebook
              to submitted/<student>/<ASSIGNMENT>/exercise.ipynb (only autograde is timed).
-           Both print seconds per submission; the ratio is ours / plain.
+           Both print seconds per submission; the ratio is ours / plain. Each command runs
+           --grading-repeat times (default 2, alternating which goes first, fresh course dirs
+           each time); the figures are medians. Scores of all runs are compared.
 
 Nothing is asserted: the script prints figures (and whether each is within the design's goal)
 and exits 0 unless a command could not be run at all. Everything it writes goes to temp folders
@@ -286,6 +290,19 @@ def bench_validate(tmp, names, repeat):
     """``nbgrader validate`` from the repository root, student version and solution, wall-clock."""
     heading(f"nbgrader validate (median of {repeat}, from the repository root)")
     nbgrader = tool("nbgrader")
+    # The fixed cost in every figure below: an nbgrader process that only starts and exits.
+    runs = [timed([nbgrader, "--version"]) for _ in range(repeat)]
+    seconds = statistics.median(s for s, _ in runs)
+    print(f"   {'nbgrader --version (process start-up only)':<56} {seconds:6.2f} s", flush=True)
+    record("validate", "nbgrader --version (start-up only)", seconds, note="fixed cost of every nbgrader command")
+    # Most of that start-up is `import nbformat` (jsonschema builds the rfc3987-syntax Lark grammar
+    # at import when that optional package is installed); grade.py and jupyter-book pay it too.
+    python = str(VENV / "bin" / "python") if VENV.exists() else sys.executable
+    runs = [timed([python, "-c", "import nbformat"]) for _ in range(repeat)]
+    seconds = statistics.median(s for s, _ in runs)
+    label = "python -c 'import nbformat' (part of that start-up)"
+    print(f"   {label:<56} {seconds:6.2f} s", flush=True)
+    record("validate", "python -c 'import nbformat'", seconds, note="paid by every nbgrader/grade.py/jupyter-book process")
     for name in names:
         for kind, folder in (("student version", EXERCISES), ("solution", SOLUTIONS)):
             notebook = folder / name / "exercise.ipynb"
@@ -298,7 +315,7 @@ def bench_validate(tmp, names, repeat):
             outcome = validate_outcome(log)
             note = f"min {min(s for s, _ in runs):.2f} / max {max(s for s, _ in runs):.2f}; {outcome}"
             item = f"{notebook.relative_to(ROOT)} ({kind})"
-            print(f"   {item:<52} {seconds:6.2f} s  {verdict(seconds, GOALS['validate']):<22} {note}",
+            print(f"   {item:<56} {seconds:6.2f} s  {verdict(seconds, GOALS['validate']):<22} {note}",
                   flush=True)
             record("validate", item, seconds, GOALS["validate"], note)
 
@@ -368,80 +385,114 @@ def make_submissions(name, folder, students):
     return kinds
 
 
-def bench_grading(tmp, names, students):
-    """Our grade.py vs plain nbgrader autograde, same submissions, separate fresh course dirs."""
-    heading(f"grading, {students} submissions per assignment")
+def run_plain(name, work, subs, kinds):
+    """Baseline: untimed generate_assignment + copies, then timed plain ``nbgrader autograde``."""
     nbgrader = tool("nbgrader")
+    course = work / "course"
+    course.mkdir(parents=True)
+    log = work / "nbgrader.log"
+    opts = [f"--CourseDirectory.root={course}", f"--CourseDirectory.source_directory={SOLUTIONS}"]
+    gen_s, code = timed([nbgrader, "generate_assignment", name, "--force", *opts,
+                         f"--CourseDirectory.release_directory={work / 'release'}"], log)
+    if code:
+        print(f"   plain: generate_assignment failed (exit {code})\n{tail(log)}")
+        return None
+    for student in kinds:
+        target = course / "submitted" / student / name
+        target.mkdir(parents=True)
+        shutil.copy(subs / f"{student}.ipynb", target / "exercise.ipynb")
+    seconds, code = timed([nbgrader, "autograde", name, "--force", *opts], log)
+    if code:
+        print(tail(log))
+    return {"seconds": seconds, "generate": gen_s, "code": code, "scores": gradebook_scores(course, name, kinds)}
+
+
+def run_ours(name, work, subs, kinds):
+    """The instructors' command, whole, in a fresh course dir, with GRADE_WRAPPER's breakdown."""
     python = str(VENV / "bin" / "python") if VENV.exists() else sys.executable
+    work.mkdir(parents=True)
+    course, log, profile = work / "course", work / "grade.log", work / "profile.json"
+    seconds, code = timed([python, "-c", GRADE_WRAPPER, ROOT, profile, name, subs, "--course-dir", course], log)
+    if code:
+        print(tail(log))
+    result = {"seconds": seconds, "code": code, "scores": csv_scores(course / "grades" / f"{name}.csv"),
+              "parts": {}, "calls": {}}
+    if profile.exists():
+        data = json.loads(profile.read_text())
+        inside = data["parts"].pop("main() total")
+        imports = data["parts"].get(IMPORT_LABEL, 0.0)
+        parts = dict(data["parts"])
+        parts["python start-up (outside main)"] = seconds - inside - imports
+        parts["rest of main (copying, reading graded notebooks, CSV)"] = inside - sum(
+            v for k, v in data["parts"].items() if k != IMPORT_LABEL)
+        result["parts"], result["calls"] = parts, data["calls"]
+    return result
+
+
+IMPORT_LABEL = "import grade.py (nbformat, rnncourse)"
+
+
+def bench_grading(tmp, names, students, repeat):
+    """Our grade.py vs plain nbgrader autograde, same submissions, fresh course dirs every run.
+
+    With --grading-repeat R the two commands alternate (plain first on odd runs, ours first on
+    even ones) so that neither always runs on a warmer machine; medians are reported.
+    """
+    heading(f"grading, {students} submissions per assignment, {repeat} run(s) of each command")
     for name in names:
         work = tmp / f"grading-{name}"
         subs = work / "submissions"
         kinds = make_submissions(name, subs, students)
         n_untouched = sum(k == "untouched" for k in kinds.values())
         print(f"   {name}: {students - n_untouched} solution copies + {n_untouched} untouched student versions")
-        course_opts = [f"--CourseDirectory.source_directory={SOLUTIONS}"]
-
-        # Baseline: plain nbgrader autograde in its own course dir (set-up untimed).
-        plain = work / "plain"
-        plain.mkdir()
-        log = work / "plain.log"
-        gen_s, code = timed([nbgrader, "generate_assignment", name, "--force", f"--CourseDirectory.root={plain}",
-                             *course_opts, f"--CourseDirectory.release_directory={work / 'release'}"], log)
-        if code:
-            print(f"   plain: generate_assignment failed (exit {code})\n{tail(log)}")
+        plains, ourses = [], []
+        for r in range(1, repeat + 1):
+            order = [("plain", run_plain, plains), ("ours", run_ours, ourses)]
+            for label, run, results in (order if r % 2 else order[::-1]):
+                result = run(name, work / f"run{r}-{label}", subs, kinds)
+                if result is None:
+                    continue
+                results.append(result)
+                what = "plain nbgrader autograde" if label == "plain" else "ours (grade.py, whole command)"
+                extra = f"; untimed generate_assignment {result['generate']:.1f} s" if label == "plain" else ""
+                print(f"   run {r} {what:<31} {result['seconds']:6.1f} s = "
+                      f"{result['seconds'] / students:5.2f} s/submission  (exit {result['code']}; "
+                      f"{score_summary(result['scores'], kinds)}{extra})", flush=True)
+        if not plains or not ourses:
             continue
-        for student in kinds:
-            target = plain / "submitted" / student / name
-            target.mkdir(parents=True)
-            shutil.copy(subs / f"{student}.ipynb", target / "exercise.ipynb")
-        plain_s, code = timed([nbgrader, "autograde", name, "--force", f"--CourseDirectory.root={plain}",
-                               *course_opts], log)
-        plain_scores = gradebook_scores(plain, name, kinds)
-        note = f"exit {code}; {score_summary(plain_scores, kinds)}"
-        print(f"   plain nbgrader autograde: {plain_s:7.1f} s = {plain_s / students:5.2f} s/submission  ({note})",
-              flush=True)
+        for result in plains[1:] + ourses:
+            if result["scores"] != plains[0]["scores"]:
+                differ = sorted(s for s in kinds if result["scores"].get(s) != plains[0]["scores"].get(s))
+                print(f"   NOTE: scores differ between runs for {', '.join(differ)}")
+        plain_s = statistics.median(r["seconds"] for r in plains)
+        ours_s = statistics.median(r["seconds"] for r in ourses)
+        gen_s = statistics.median(r["generate"] for r in plains)
+        ratio = ours_s / plain_s
+        like = ours_s / (plain_s + gen_s)
+        print(f"   median: plain {plain_s / students:.2f} s/submission, ours {ours_s / students:.2f} s/submission; "
+              f"ratio ours / plain {ratio:.2f}  (ours / (plain generate_assignment + autograde) {like:.2f})")
         record("grading", f"{name}: plain nbgrader autograde, per submission", plain_s / students,
-               note=f"total {plain_s:.1f} s; {note}")
-
-        # Ours: the instructors' command, whole.
-        ours = work / "ours"
-        log = work / "ours.log"
-        profile = work / "ours-profile.json"
-        ours_s, code = timed([python, "-c", GRADE_WRAPPER, ROOT, profile, name, subs, "--course-dir", ours], log)
-        our_scores = csv_scores(ours / "grades" / f"{name}.csv")
-        note = f"exit {code}; {score_summary(our_scores, kinds)}"
-        print(f"   ours (grade.py, whole command): {ours_s:7.1f} s = {ours_s / students:5.2f} s/submission  ({note})",
-              flush=True)
-        if code:
-            print(tail(log))
-        if plain_scores and our_scores and plain_scores != our_scores:
-            differ = sorted(s for s in kinds if plain_scores.get(s) != our_scores.get(s))
-            print(f"   NOTE: scores differ between ours and plain for {', '.join(differ)}")
-        ratio = ours_s / plain_s if plain_s else float("nan")
+               note=f"total {plain_s:.1f} s (median of {len(plains)}); "
+                    f"{score_summary(plains[0]['scores'], kinds)}")
         record("grading", f"{name}: ours (grade.py), per submission", ours_s / students,
-               note=f"total {ours_s:.1f} s; ratio ours/plain {ratio:.2f}; {note}")
-        like = ours_s / (plain_s + gen_s) if plain_s + gen_s else float("nan")
-        print(f"   ratio ours / plain: {ratio:.2f}  (plain's untimed generate_assignment took {gen_s:.1f} s; "
-              f"ours / (plain generate + autograde) = {like:.2f})")
-        if profile.exists():
-            data = json.loads(profile.read_text())
-            inside = data["parts"].pop("main() total")
-            parts = dict(data["parts"])
-            parts["python start-up (outside main)"] = ours_s - inside - parts.get(
-                "import grade.py (nbformat, rnncourse)", 0.0)
-            parts["rest of main (copying, reading graded notebooks, CSV)"] = inside - sum(
-                v for k, v in data["parts"].items() if k != "import grade.py (nbformat, rnncourse)")
-            print("   where ours spends its time:")
+               note=f"total {ours_s:.1f} s (median of {len(ourses)}); ratio ours/plain {ratio:.2f}; "
+                    f"{score_summary(ourses[0]['scores'], kinds)}")
+        parts = {k: statistics.mean(r["parts"].get(k, 0.0) for r in ourses)
+                 for r0 in ourses for k in r0["parts"]}
+        calls = ourses[0]["calls"]
+        if parts:
+            print(f"   where ours spends its time (mean of {len(ourses)} run(s)):")
             for label, value in sorted(parts.items(), key=lambda kv: -kv[1]):
-                calls = data["calls"].get(label)
-                suffix = f"  ({calls} call{'s' if calls != 1 else ''})" if calls else ""
-                print(f"      {value:7.2f} s  {label}{suffix}")
-            record("grading", f"{name}: ours, of which nbgrader autograde", parts.get("nbgrader autograde"),
-                   note="inside grade.py")
-            record("grading", f"{name}: ours, of which generate_assignment",
-                   parts.get("nbgrader generate_assignment"), note="inside grade.py")
-            record("grading", f"{name}: ours, of which feedback HTML", parts.get("feedback HTML (nbconvert)"),
-                   note=f"{data['calls'].get('feedback HTML (nbconvert)', 0)} notebooks")
+                n = calls.get(label)
+                print(f"      {value:7.2f} s  {label}" + (f"  ({n} call{'s' if n != 1 else ''})" if n else ""))
+            for label, short in (("nbgrader autograde", "nbgrader autograde"),
+                                 ("nbgrader generate_assignment", "generate_assignment (fresh gradebook)"),
+                                 ("feedback HTML (nbconvert)", "feedback HTML"),
+                                 ("nbgrader autograde, single-student re-runs", "single-student re-runs")):
+                if label in parts:
+                    record("grading", f"{name}: ours, of which {short}", parts[label], note="total, inside grade.py")
+        record("grading", f"{name}: plain generate_assignment (untimed above)", gen_s,
+               note="fresh gradebook; set-up of the baseline")
 
 
 def gradebook_scores(course, name, kinds):
@@ -524,6 +575,8 @@ def main(argv=None):
     parser.add_argument("--assignments", default="",
                         help="comma-separated assignments for validate/grading (default: all)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per nbgrader validate figure (default 3)")
+    parser.add_argument("--grading-repeat", type=int, default=2,
+                        help="runs of each grading command per assignment, alternating order (default 2)")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs, builds, course dirs)")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
@@ -536,6 +589,8 @@ def main(argv=None):
     missing = [a for a in names if a not in assignments()]
     if missing:
         parser.error(f"unknown assignment(s) {', '.join(missing)}; the course has {', '.join(assignments())}")
+    if args.repeat < 1 or args.grading_repeat < 1:
+        parser.error("--repeat and --grading-repeat must be at least 1")
     if args.students < 1:
         parser.error("--students must be at least 1")
 
@@ -550,7 +605,7 @@ def main(argv=None):
         if "validate" in only:
             bench_validate(tmp, names, args.repeat)
         if "grading" in only:
-            bench_grading(tmp, names, args.students)
+            bench_grading(tmp, names, args.students, args.grading_repeat)
     finally:
         info["load"] = load()
         print_table(info)

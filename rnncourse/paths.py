@@ -8,6 +8,8 @@ EXERCISES = ROOT / "exercises"
 AUTOGRADER = ROOT / "autograder"
 REFERENCES = AUTOGRADER / "references"
 BOOK = ROOT / "book"
+# Each assignment folder holds exactly one notebook, named the same in every chapter.
+ASSIGNMENT_NOTEBOOK = "exercise.ipynb"
 
 
 def assignments():

@@ -138,3 +138,19 @@ def test_broken_zip_is_an_instructor_mistake(tmp_path):
     broken.write_bytes(broken.read_bytes()[:30])
     done = run_grade("01-rnn-cell", broken, "--course-dir", tmp_path / "course")
     assert done.returncode == 2
+
+
+def test_plain_nbgrader_generate_feedback_hides_the_hidden_tests_too(graded):
+    """Instructors who know nbgrader may run its own feedback command: our config makes it safe."""
+    assignment, done, course, rows = graded
+    run = subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", assignment, "--force",
+                          f"--CourseDirectory.root={course}",
+                          f"--CourseDirectory.source_directory={ROOT / 'solutions'}"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stdout + run.stderr
+    pages = sorted((course / "feedback").glob(f"*/{assignment}/exercise.html"))
+    assert len(pages) >= len([f for f in SUBMISSIONS[assignment].values() if f.status == "graded"])
+    for page in pages:
+        text = page.read_text()
+        for secret in ("BEGIN HIDDEN TESTS", "load_references", "check_cases", "rnncourse", ".npz"):
+            assert secret not in text, f"{page} shows {secret!r}"

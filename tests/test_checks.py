@@ -1,0 +1,164 @@
+"""rnncourse.checks: the messages students get, the time limit, and the tolerance measured against Keras."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from rnncourse import checks
+from rnncourse.checks import StudentCodeError
+from rnncourse.weights import random_rnn_weights, set_rnn_weights
+
+
+def numpy_rnn(x, h0, kernel, recurrent_kernel, bias, dtype):
+    """An independent numpy SimpleRNN, to measure how far a correct answer is from Keras."""
+    h = h0.astype(dtype)
+    out = []
+    for t in range(x.shape[1]):
+        h = np.tanh(x[:, t].astype(dtype) @ kernel.astype(dtype) + h @ recurrent_kernel.astype(dtype)
+                    + bias.astype(dtype))
+        out.append(h)
+    return np.stack(out, axis=1)
+
+
+@pytest.fixture(scope="module")
+def keras_cases():
+    from rnncourse.framework import setup
+
+    tf, keras = setup(seed=1)
+    rng = np.random.default_rng(1)
+    cases = []
+    for batch, steps, features, units in [(1, 1, 1, 1), (4, 10, 3, 5), (2, 50, 8, 16), (8, 30, 2, 4)]:
+        w = random_rnn_weights(rng, features, units)
+        layer = keras.layers.SimpleRNN(units, return_sequences=True)
+        layer.build((None, steps, features))
+        set_rnn_weights(layer, w)
+        x = rng.normal(size=(batch, steps, features)).astype(np.float32)
+        h0 = rng.uniform(-1, 1, size=(batch, units)).astype(np.float32)
+        cases.append((x, h0, w, np.asarray(layer(x, initial_state=h0))))
+    return cases
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_correct_numpy_answers_are_well_inside_the_tolerance(keras_cases, dtype):
+    for x, h0, w, expected in keras_cases:
+        got = numpy_rnn(x, h0, w["kernel"], w["recurrent_kernel"], w["bias"], dtype)
+        error = np.max(np.abs(got - expected))
+        assert error < checks.ATOL / 5, f"a correct {dtype.__name__} answer is {error:.2g} from Keras"
+        checks.check_array("rnn", got, expected)
+
+
+WRONG = {
+    "no bias": lambda x, h0, w: numpy_rnn(x, h0, w["kernel"], w["recurrent_kernel"], 0 * w["bias"], np.float64),
+    "zero initial state": lambda x, h0, w: numpy_rnn(x, 0 * h0, w["kernel"], w["recurrent_kernel"], w["bias"], np.float64),
+    "transposed recurrent kernel": lambda x, h0, w: numpy_rnn(x, h0, w["kernel"], w["recurrent_kernel"].T, w["bias"], np.float64),
+    "no recurrence": lambda x, h0, w: numpy_rnn(x, h0, w["kernel"], 0 * w["recurrent_kernel"], w["bias"], np.float64),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(WRONG))
+def test_plausible_mistakes_are_far_outside_the_tolerance(keras_cases, mistake):
+    for x, h0, w, expected in keras_cases[1:]:  # the 1-unit, 1-step case cannot show a transposition
+        got = WRONG[mistake](x, h0, w)
+        assert np.max(np.abs(got - expected)) > 100 * checks.ATOL
+        with pytest.raises(StudentCodeError, match="does not match Keras"):
+            checks.check_array("rnn_forward", got, expected)
+
+
+def test_shape_message_names_the_axes_and_spots_a_swap():
+    with pytest.raises(StudentCodeError) as error:
+        checks.check_array("rnn_forward", np.zeros((5, 2, 3)), np.zeros((2, 5, 3)), what="h_seq",
+                           case="2 batch, 5 steps", axes=("batch", "time", "unit"))
+    message = str(error.value)
+    assert "h_seq has shape (5, 2, 3), expected (2, 5, 3) = (batch, time, unit)" in message
+    assert "wrong order" in message and "2 batch, 5 steps" in message
+
+
+def test_value_message_says_where_and_how_much_without_the_answer():
+    expected = np.linspace(-1, 1, 24).reshape(2, 4, 3)
+    got = expected.copy()
+    got[1, 2:, 0] += 0.5
+    with pytest.raises(StudentCodeError) as error:
+        checks.check_array("rnn_forward", got, expected, what="h_seq", axes=("batch", "time", "unit"))
+    message = str(error.value)
+    assert "2 of 24 values are off" in message
+    assert "largest error is 0.5 (at batch 1, time 2, unit 0)" in message
+    assert "first wrong time step is 2" in message
+    assert str(expected[1, 2, 0]) not in message
+
+
+def test_nan_and_non_arrays_are_named():
+    with pytest.raises(StudentCodeError, match="NaN"):
+        checks.check_array("f", np.array([np.nan]), np.array([0.0]))
+    with pytest.raises(StudentCodeError, match="should be a numpy array, but it is a NoneType"):
+        checks.check_array("f", None, np.array([0.0]))
+
+
+def test_call_stops_an_endless_loop():
+    def rnn_forward():
+        while True:
+            pass
+
+    with pytest.raises(StudentCodeError, match="did not return within 0.2 s"):
+        checks.call(rnn_forward, timeout=0.2)
+
+
+def test_call_reports_in_place_modification_exactly():
+    def sneaky(x):
+        x[0, 0] += 1e-12
+        return x
+
+    with pytest.raises(StudentCodeError, match=r"modified its input \(argument 1\) in place"):
+        checks.call(sneaky, np.zeros((2, 2)))
+
+
+def test_call_silences_warnings_and_reports_errors_with_the_students_line(recwarn):
+    def noisy(x):
+        np.log(np.zeros(1))
+        warnings.warn("note")
+        return x
+
+    assert checks.call(noisy, 3) == 3
+    assert len(recwarn) == 0
+
+    def broken(x):
+        return x @ np.ones((5, 5))
+
+    with pytest.raises(StudentCodeError, match=r"broken raised ValueError.*matmul"):
+        checks.call(broken, np.ones((2, 3)))
+
+    def todo():
+        raise NotImplementedError()
+
+    with pytest.raises(StudentCodeError, match="todo is not implemented yet"):
+        checks.call(todo)
+
+
+def test_check_equal_on_indices_texts_and_dicts():
+    checks.check_equal("encode", np.array([1, 2], dtype=np.int8), np.array([1, 2]))
+    with pytest.raises(StudentCodeError, match="should be a numpy array, but it is a list"):
+        checks.check_equal("encode", [1, 2], np.array([1, 2]))
+    with pytest.raises(StudentCodeError, match="dtype float64, expected an integer dtype"):
+        checks.check_equal("encode", np.array([]), np.array([], dtype=np.int64))
+    with pytest.raises(StudentCodeError, match="first wrong position is"):
+        checks.check_equal("encode", np.array([1, 3]), np.array([1, 2]))
+    with pytest.raises(StudentCodeError, match="has 2 characters, expected 3"):
+        checks.check_equal("decode", "ab", "abc")
+    with pytest.raises(StudentCodeError, match="should be a str, but it is a list"):
+        checks.check_equal("decode", ["a"], "a")
+    with pytest.raises(StudentCodeError, match="wrong keys"):
+        checks.check_equal("build_vocab", {"a": 0}, {"b": 0})
+
+
+def test_unpack_explains_the_expected_tuple():
+    with pytest.raises(StudentCodeError, match=r"should return a tuple \(h_seq, h_last\), but it returned a ndarray"):
+        checks.unpack("rnn_forward", np.zeros(3), ("h_seq", "h_last"))
+    assert checks.unpack("f", [1, 2], ("a", "b")) == (1, 2)
+
+
+def test_references_load_as_cases_and_a_missing_one_says_how_to_make_it():
+    refs = checks.load_references("01-rnn-cell")
+    assert set(refs) == {"rnn_cell_forward", "rnn_forward"}
+    assert all(isinstance(case["description"], str) for case in refs["rnn_forward"])
+    with pytest.raises(FileNotFoundError, match="make_references.py"):
+        checks.load_references("99-nothing")
