@@ -9,8 +9,8 @@ student with the notebook inside (``alice/exercise.ipynb``, or nbgrader's own
 
 1. copies every readable notebook to ``submitted/<student>/<ASSIGNMENT>/`` of the course
    directory (the repository root by default, so that formgrader sees the results);
-2. runs plain ``nbgrader autograde`` once on all of them (hidden tests against the Keras
-   references; the gradebook records every score);
+2. runs plain ``nbgrader autograde`` on all of them, in ``--jobs`` processes side by side (hidden
+   tests against the Keras references; the gradebook records every score);
 3. keeps every student: a notebook that is not valid JSON, or whose kernel died (``os._exit``,
    a segfault), scores 0 with the reason, and never stops the others;
 4. writes ``grades/<ASSIGNMENT>.csv`` (one row per student: score, status, reason and the
@@ -60,6 +60,25 @@ class Submission:
     reason: str = ""
     score: float = 0.0
     tests: dict = field(default_factory=dict)  # grade_id -> points earned
+    review: str = ""  # why an instructor should look at the code (the score is not changed)
+
+
+# Student code runs in the same kernel as the hidden tests and could patch them. Such code is not
+# stopped (nothing in one Python process could stop it), but it is flagged for the instructor.
+SUSPICIOUS = {
+    r"\brnncourse\b|load_references|check_array|check_cases|check_equal": "touches the grader's checking code",
+    r"autograder|references/|\.npz\b|gradebook": "looks for the grader's files",
+    r"sys\.modules|__builtins__|\bbuiltins\b|importlib": "changes Python's modules or builtins",
+    r"\b(np|numpy)\.(\w+\.)*\w+\s*=[^=]|setattr\(\s*(np|numpy)\b": "replaces numpy functions",
+}
+
+
+def review_notes(nb):
+    """Why the student's own cells deserve a look, or ''."""
+    from nbgrader.utils import is_grade, is_locked
+
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code" and not is_grade(c) and not is_locked(c))
+    return "; ".join(why for pattern, why in SUSPICIOUS.items() if re.search(pattern, code))
 
 
 def student_id(name):
@@ -114,16 +133,29 @@ def read_notebook(path):
     return nb
 
 
-def run_nbgrader(args, course, log):
-    """Run one nbgrader command for the course directory; return (exit code, output), also appended to ``log``."""
-    command = [sys.executable, "-m", "nbgrader", *args,
-               f"--CourseDirectory.root={course}",
-               f"--CourseDirectory.source_directory={SOLUTIONS}"]
+def run_nbgrader(course, log, *commands):
+    """Run nbgrader commands (lists of arguments) side by side for the course directory.
+
+    Returns [(exit code, output)] in order; every output is also appended to ``log``.
+    """
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
-    done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    running = []
+    for args in commands:
+        command = [sys.executable, "-m", "nbgrader", *args,
+                   f"--CourseDirectory.root={course}", f"--CourseDirectory.source_directory={SOLUTIONS}"]
+        output = tempfile.TemporaryFile("w+")
+        running.append((command, output, subprocess.Popen(command, cwd=ROOT, env=env, stdout=output,
+                                                          stderr=subprocess.STDOUT, text=True)))
+    results = []
     with open(log, "a") as out:
-        out.write(f"$ {' '.join(command)}\n{done.stdout}")
-    return done.returncode, done.stdout
+        for command, output, process in running:
+            process.wait()
+            output.seek(0)
+            text = output.read()
+            output.close()
+            out.write(f"$ {' '.join(command)}\n{text}")
+            results.append((process.returncode, text))
+    return results
 
 
 def crash_reason(output):
@@ -167,7 +199,7 @@ def html_exporter():
     return HTMLExporter(template_name="classic")
 
 
-def grade(assignment, submissions, course):
+def grade(assignment, submissions, course, jobs=1):
     if assignment not in assignments():
         raise InstructorError(f"unknown assignment {assignment!r}; the course has: {', '.join(assignments())}")
     submissions = Path(submissions)
@@ -203,41 +235,45 @@ def grade(assignment, submissions, course):
             if sub.source is None:
                 continue
             try:
-                read_notebook(sub.source)
+                sub.review = review_notes(read_notebook(sub.source))
             except ValueError as error:
                 sub.status, sub.reason = "invalid notebook", str(error)
                 continue
             target.mkdir(parents=True)
             shutil.copy(sub.source, target / notebook)
 
-    return autograde(assignment, notebook, subs, course)
+    return autograde(assignment, notebook, subs, course, jobs)
 
 
-def autograde(assignment, notebook, subs, course):
+def autograde(assignment, notebook, subs, course, jobs):
     log = course / "grades" / f"{assignment}-nbgrader.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text("")
     # The gradebook needs the assignment's cells (with the hidden tests): generate it into a
     # scratch release folder, so the committed exercises/ is never touched.
     with tempfile.TemporaryDirectory() as release:
-        if run_nbgrader(["generate_assignment", assignment, "--force", "--quiet",
-                         f"--CourseDirectory.release_directory={release}"], course, log)[0]:
+        [(status, _)] = run_nbgrader(course, log, ["generate_assignment", assignment, "--force", "--quiet",
+                                                   f"--CourseDirectory.release_directory={release}"])
+        if status:
             raise RuntimeError(f"nbgrader generate_assignment failed; see {log}")
     runnable = [s for s in subs if s.status == "graded"]
     for sub in runnable:
         shutil.rmtree(course / "autograded" / sub.student / assignment, ignore_errors=True)
     if runnable:
-        # grade this run's students only, not earlier runs' submissions still in submitted/
-        ours = {s.student for s in runnable}
-        others = sorted(p.name for p in (course / "submitted").iterdir() if p.name not in ours)
-        exclude = [f"--CourseDirectory.student_id_exclude={','.join(others)}"] if others else []
-        run_nbgrader(["autograde", assignment, "--force", *exclude], course, log)
-        # nbgrader drops a submission whose kernel died, and a few errors stop its whole run:
-        # give each submission that has no graded notebook yet one run of its own.
+        # Split this run's students between `jobs` nbgrader processes (the machine's cores), each told to
+        # leave everyone else alone (other workers' students and earlier runs' submissions).
+        everyone = sorted(p.name for p in (course / "submitted").iterdir())
+        groups = [runnable[i::jobs] for i in range(min(jobs, len(runnable)))]
+        run_nbgrader(course, log, *(
+            ["autograde", assignment, "--force",
+             "--CourseDirectory.student_id_exclude=" + ",".join(sorted(set(everyone) - {s.student for s in group}))]
+            for group in groups))
+        # nbgrader drops a submission whose kernel died, and a few errors stop its whole run (or,
+        # rarely, a busy gradebook): give each submission without a graded notebook a run of its own.
         for sub in runnable:
             if not (course / "autograded" / sub.student / assignment / notebook).exists():
-                _, output = run_nbgrader(["autograde", assignment, "--force", f"--student={sub.student}"],
-                                         course, log)
+                [(_, output)] = run_nbgrader(course, log, ["autograde", assignment, "--force",
+                                                           f"--student={sub.student}"])
                 if not (course / "autograded" / sub.student / assignment / notebook).exists():
                     sub.status, sub.reason = "crashed", crash_reason(output)
 
@@ -269,9 +305,9 @@ def autograde(assignment, notebook, subs, course):
     csv_path = course / "grades" / f"{assignment}.csv"
     with open(csv_path, "w", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["student", "score", "max_score", "status", "reason", *possible])
+        writer.writerow(["student", "score", "max_score", "status", "reason", "review", *possible])
         for sub in subs:
-            writer.writerow([sub.student, f"{sub.score:g}", f"{max_score:g}", sub.status, sub.reason,
+            writer.writerow([sub.student, f"{sub.score:g}", f"{max_score:g}", sub.status, sub.reason, sub.review,
                              *(f"{sub.tests.get(gid, 0):g}" for gid in possible)])
     return subs, max_score, csv_path
 
@@ -282,10 +318,12 @@ def print_summary(assignment, subs, max_score, csv_path, course):
     for sub in subs:
         note = "" if sub.reason == "all tests passed" else f"  {sub.status}: {sub.reason[:150]}"
         print(f"  {sub.student:<{width}}  {sub.score:>5g} / {max_score:g}{note}")
+        if sub.review:
+            print(f"  {'':<{width}}  REVIEW: the student's code {sub.review}")
     graded = [s for s in subs if s.status == "graded"]
     mean = sum(s.score for s in subs) / len(subs)
     print(f"mean {mean:.2f} / {max_score:g}; full marks {sum(s.score == max_score for s in subs)}; "
-          f"not gradable {len(subs) - len(graded)}")
+          f"not gradable {len(subs) - len(graded)}; to review {sum(bool(s.review) for s in subs)}")
     print(f"grades:   {csv_path}")
     print(f"feedback: {course / 'feedback'}/<student>/{assignment}/ (no hidden tests inside)")
 
@@ -299,9 +337,13 @@ def main(argv=None):
     parser.add_argument("--course-dir", default=str(ROOT),
                         help="where submitted/, autograded/, feedback/, grades/ and gradebook.db go "
                              "(default: the repository root)")
+    parser.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
+                        help="nbgrader processes grading side by side (default: the cores, at most 4)")
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
     try:
-        subs, max_score, csv_path = grade(args.assignment, args.submissions, args.course_dir)
+        subs, max_score, csv_path = grade(args.assignment, args.submissions, args.course_dir, args.jobs)
     except InstructorError as error:
         print(f"grade: {error}", file=sys.stderr)
         return 2

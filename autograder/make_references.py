@@ -31,7 +31,8 @@ DRIFT_ATOL = 1e-7
 
 
 def _sizes(**sizes):
-    return ", ".join(f"{v} {k}" for k, v in sizes.items())
+    """'2 batch, 1 step, 3 features' for the test messages."""
+    return ", ".join(f"{v} {k if v != 1 or k == 'batch' else k.rstrip('s')}" for k, v in sizes.items())
 
 
 def ref_01_rnn_cell(tf, keras, rng):

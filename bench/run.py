@@ -1,13 +1,15 @@
 """Benchmarks of the course repository: print how long things take on this machine.
 
-    .venv/bin/python bench/run.py                        # everything (about 10 minutes on 2 cores)
+    .venv/bin/python bench/run.py                        # everything (about 7 minutes on 2 cores)
     .venv/bin/python bench/run.py --only book,notebooks  # some sections only
     .venv/bin/python bench/run.py --only grading --students 40 --assignments 01-rnn-cell
     .venv/bin/python bench/run.py --json /tmp/bench.json # also save the figures as JSON
 
 Sections (``--only``, comma-separated; default all four, in this order):
 
-book       cold book build: ``bash scripts/build-book.sh --path-output TMP`` into an empty temp
+book       ``scripts/setup.sh`` first (build-book.sh runs it too; it pip-installs requirements.txt
+           into .venv only if that changed), so the cold build figure does not include pip.
+           Cold book build: ``bash scripts/build-book.sh --path-output TMP`` into an empty temp
            folder (clean _build, every notebook executed, -W -n --keep-going); then two rebuilds
            with ``.venv/bin/jupyter-book build . --path-output TMP`` (TF_CPP_MIN_LOG_LEVEL=3):
            "cached" = a second build into the same output (Sphinx finds nothing out of date), and
@@ -31,10 +33,12 @@ grading    per assignment, --students submissions named student01..studentNN (ev
            Both print seconds per submission; the ratio is ours / plain. Each command runs
            --grading-repeat times (default 2, alternating which goes first, fresh course dirs
            each time); the figures are medians. Scores of all runs are compared.
+           ``--grade-args='--jobs 1'`` passes extra arguments to grade.py.
 
 Nothing is asserted: the script prints figures (and whether each is within the design's goal)
 and exits 0 unless a command could not be run at all. Everything it writes goes to temp folders
-(``--keep`` keeps them and prints where); the repository is only read. nbgrader commands run with
+(``--keep`` keeps them and prints where); the repository is only read (setup.sh may update .venv,
+as every build-book.sh run does). nbgrader commands run with
 cwd = the repository root (its nbgrader_config.py), pointed at temp course directories with
 ``--CourseDirectory.root`` and ``--CourseDirectory.source_directory=<repo>/solutions``.
 Other processes on the machine distort the figures: the load average is printed per section.
@@ -46,6 +50,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -182,10 +187,19 @@ def bench_book(tmp):
     out.mkdir()
     log = tmp / "book-build.log"
 
+    # build-book.sh starts with scripts/setup.sh, which runs pip when requirements.txt changed since
+    # the last install: run it first (as build-book.sh would anyway) so the build figure is the build.
+    if (ROOT / "scripts" / "setup.sh").exists():
+        seconds, code = timed(["bash", ROOT / "scripts" / "setup.sh"], log)
+        installed = "setup: installing" in log_text(log)
+        note = f"exit {code}; " + ("pip installed requirements.txt" if installed else "nothing to install")
+        print(f"   scripts/setup.sh first (untimed in the build): {seconds:7.1f} s  ({note})")
+        record("book", "scripts/setup.sh (before the cold build)", seconds, note=note)
+    mark = log.stat().st_size if log.exists() else 0
     seconds, code = timed(["bash", ROOT / "scripts" / "build-book.sh", "--path-output", out], log)
-    executed = count_executed(log)
+    executed = count_executed(log, mark)
     note = f"exit {code}; {executed} notebook(s) executed"
-    runs = executed_seconds(log)
+    runs = executed_seconds(log, mark)
     if runs:
         note += " (myst-nb: " + ", ".join(f"{name} {s:.1f} s" for name, s in runs) + ")"
     print(f"   cold build (build-book.sh, clean output): {seconds:7.1f} s  ({note})")
@@ -357,12 +371,18 @@ def timer(label_of, fn):
             calls[label] = calls.get(label, 0) + 1
     return wrapped
 def nbgrader_label(args):
-    cmd = args[0]
+    # whatever run_nbgrader's signature, its commands are the lists of strings among its arguments
+    cmds = [a for a in args if isinstance(a, (list, tuple)) and a and all(isinstance(x, str) for x in a)]
+    if not cmds:
+        return "nbgrader (other)"
+    cmd = cmds[0]
     if cmd[0] == "autograde" and any(a.startswith("--student=") for a in cmd):
         return "nbgrader autograde, single-student re-runs"
-    return f"nbgrader {cmd[0]}"
-grade.run_nbgrader = timer(nbgrader_label, grade.run_nbgrader)
-grade.write_feedback = timer(lambda a: "feedback HTML (nbconvert)", grade.write_feedback)
+    return f"nbgrader {cmd[0]}" + (f" x{len(cmds)} side by side" if len(cmds) > 1 else "")
+if hasattr(grade, "run_nbgrader"):
+    grade.run_nbgrader = timer(nbgrader_label, grade.run_nbgrader)
+if hasattr(grade, "write_feedback"):
+    grade.write_feedback = timer(lambda a: "feedback HTML (nbconvert)", grade.write_feedback)
 start = time.perf_counter()
 code = grade.main(argv)
 parts["main() total"] = time.perf_counter() - start
@@ -385,7 +405,7 @@ def make_submissions(name, folder, students):
     return kinds
 
 
-def run_plain(name, work, subs, kinds):
+def run_plain(name, work, subs, kinds, extra=()):
     """Baseline: untimed generate_assignment + copies, then timed plain ``nbgrader autograde``."""
     nbgrader = tool("nbgrader")
     course = work / "course"
@@ -407,12 +427,13 @@ def run_plain(name, work, subs, kinds):
     return {"seconds": seconds, "generate": gen_s, "code": code, "scores": gradebook_scores(course, name, kinds)}
 
 
-def run_ours(name, work, subs, kinds):
+def run_ours(name, work, subs, kinds, extra=()):
     """The instructors' command, whole, in a fresh course dir, with GRADE_WRAPPER's breakdown."""
     python = str(VENV / "bin" / "python") if VENV.exists() else sys.executable
     work.mkdir(parents=True)
     course, log, profile = work / "course", work / "grade.log", work / "profile.json"
-    seconds, code = timed([python, "-c", GRADE_WRAPPER, ROOT, profile, name, subs, "--course-dir", course], log)
+    seconds, code = timed([python, "-c", GRADE_WRAPPER, ROOT, profile, name, subs, "--course-dir", course,
+                           *extra], log)
     if code:
         print(tail(log))
     result = {"seconds": seconds, "code": code, "scores": csv_scores(course / "grades" / f"{name}.csv"),
@@ -432,13 +453,14 @@ def run_ours(name, work, subs, kinds):
 IMPORT_LABEL = "import grade.py (nbformat, rnncourse)"
 
 
-def bench_grading(tmp, names, students, repeat):
+def bench_grading(tmp, names, students, repeat, grade_args=()):
     """Our grade.py vs plain nbgrader autograde, same submissions, fresh course dirs every run.
 
     With --grading-repeat R the two commands alternate (plain first on odd runs, ours first on
     even ones) so that neither always runs on a warmer machine; medians are reported.
     """
     heading(f"grading, {students} submissions per assignment, {repeat} run(s) of each command")
+    print(f"   ours = python autograder/grade.py ASSIGNMENT SUBS --course-dir TMP {' '.join(grade_args)}".rstrip())
     for name in names:
         work = tmp / f"grading-{name}"
         subs = work / "submissions"
@@ -449,7 +471,7 @@ def bench_grading(tmp, names, students, repeat):
         for r in range(1, repeat + 1):
             order = [("plain", run_plain, plains), ("ours", run_ours, ourses)]
             for label, run, results in (order if r % 2 else order[::-1]):
-                result = run(name, work / f"run{r}-{label}", subs, kinds)
+                result = run(name, work / f"run{r}-{label}", subs, kinds, grade_args if label == "ours" else ())
                 if result is None:
                     continue
                 results.append(result)
@@ -486,6 +508,7 @@ def bench_grading(tmp, names, students, repeat):
                 n = calls.get(label)
                 print(f"      {value:7.2f} s  {label}" + (f"  ({n} call{'s' if n != 1 else ''})" if n else ""))
             for label, short in (("nbgrader autograde", "nbgrader autograde"),
+                                 *((k, k.replace("nbgrader ", "")) for k in parts if "side by side" in k),
                                  ("nbgrader generate_assignment", "generate_assignment (fresh gradebook)"),
                                  ("feedback HTML (nbconvert)", "feedback HTML"),
                                  ("nbgrader autograde, single-student re-runs", "single-student re-runs")):
@@ -577,6 +600,8 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3, help="runs per nbgrader validate figure (default 3)")
     parser.add_argument("--grading-repeat", type=int, default=2,
                         help="runs of each grading command per assignment, alternating order (default 2)")
+    parser.add_argument("--grade-args", default="",
+                        help="extra arguments for grade.py, e.g. --grade-args='--jobs 1' (default: none)")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (logs, builds, course dirs)")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
@@ -605,7 +630,7 @@ def main(argv=None):
         if "validate" in only:
             bench_validate(tmp, names, args.repeat)
         if "grading" in only:
-            bench_grading(tmp, names, args.students, args.grading_repeat)
+            bench_grading(tmp, names, args.students, args.grading_repeat, shlex.split(args.grade_args))
     finally:
         info["load"] = load()
         print_table(info)

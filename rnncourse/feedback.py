@@ -60,6 +60,14 @@ def feedback_notebook(graded, scores):
     """
     nb = nbformat.from_dict(graded)
     nb = nbformat.v4.new_notebook(metadata=nb.metadata, cells=[nbformat.from_dict(c) for c in nb.cells])
+    earned = sum(e for e, _ in scores.values())
+    possible = sum(p for _, p in scores.values())
+    rows = "\n".join(f"| `{gid}` | {e:g} / {p:g} | {'passed' if e == p else 'failed: see below'} |"
+                     for gid, (e, p) in scores.items())
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(
+        f"# Feedback\n\n**Your score: {earned:g} / {possible:g}**\n\n| test | points | |\n|---|---|---|\n{rows}\n\n"
+        "Below is your notebook as it was graded. Under each test: its score and, if it failed, what "
+        "was wrong. Hidden tests ran where a test cell says so; their code is not shown."))
     for cell in nb.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id in scores and cell.cell_type == "code":

@@ -67,6 +67,8 @@ def test_every_fixture_gets_its_exact_score_and_reason(graded):
         for reason in expected_reasons:
             if reason not in row["reason"]:
                 problems.append(f"{student}: reason {row['reason']!r} lacks {reason!r}")
+        if row["review"] != fixture.review and not (fixture.review and fixture.review in row["review"]):
+            problems.append(f"{student}: review {row['review']!r}, expected {fixture.review!r}")
         if sum(float(row[c]) for c in row if c.startswith("test_")) != float(row["score"]):
             problems.append(f"{student}: the per-test points do not add up to the score")
     assert not problems, "\n".join(problems)
@@ -74,14 +76,19 @@ def test_every_fixture_gets_its_exact_score_and_reason(graded):
 
 def test_feedback_for_everyone_without_hidden_tests(graded):
     assignment, done, course, rows = graded
-    for student in SUBMISSIONS[assignment]:
+    for student, fixture in SUBMISSIONS[assignment].items():
         page = course / "feedback" / student / assignment / "exercise.html"
         assert page.exists(), f"no feedback for {student}"
         text = page.read_text()
-        for secret in ("BEGIN HIDDEN TESTS", "load_references", "check_cases", "references/", ".npz",
-                       "autograder", "Traceback (most recent call last)", "rnncourse"):
+        secrets = ["BEGIN HIDDEN TESTS", "load_references", "check_cases", "references/", ".npz",
+                   "autograder", "Traceback (most recent call last)"]
+        if not fixture.review:  # (a tampering student's own code names the package)
+            secrets.append("rnncourse")
+        for secret in secrets:
             assert secret not in text, f"{student}'s feedback shows {secret!r}"
-        assert f"{rows[student]['score']}" in text or rows[student]["score"] == "0"
+        score = f"Score: 0 / {rows[student]['max_score']}" if fixture.status != "graded" else (
+            f"Your score: {rows[student]['score']} / {rows[student]['max_score']}")
+        assert score in text, f"{student}'s feedback does not say {score!r}"
 
 
 FEEDBACK_SAYS = {
@@ -152,5 +159,5 @@ def test_plain_nbgrader_generate_feedback_hides_the_hidden_tests_too(graded):
     assert len(pages) >= len([f for f in SUBMISSIONS[assignment].values() if f.status == "graded"])
     for page in pages:
         text = page.read_text()
-        for secret in ("BEGIN HIDDEN TESTS", "load_references", "check_cases", "rnncourse", ".npz"):
+        for secret in ("BEGIN HIDDEN TESTS", "load_references", "check_cases", ".npz"):
             assert secret not in text, f"{page} shows {secret!r}"
