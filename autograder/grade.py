@@ -99,12 +99,20 @@ def discover(folder, assignment, notebook):
            and not (top[0] / assignment).is_dir()):
         top = entries(top[0])
     found = {}
+
+    def new_id(name):  # two names that clean up alike ("a b", "a_b") must not overwrite each other
+        sid, n = student_id(name), 1
+        while sid in found:
+            n += 1
+            sid = f"{student_id(name)}-{n}"
+        return sid
+
     for entry in top:
         if entry.is_file() and entry.suffix == ".ipynb":
-            sid = student_id(entry.stem)
+            sid = new_id(entry.stem)
             found[sid] = Submission(sid, entry)
         elif entry.is_dir():
-            sid = student_id(entry.name)
+            sid = new_id(entry.name)
             candidates = [p for p in entry.rglob("*.ipynb") if not IGNORED_PARTS & set(p.parts)]
             exact = [p for p in candidates if p.name == notebook]
             if exact:

@@ -64,7 +64,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 SECTIONS = ("book", "notebooks", "validate", "grading")
-GOALS = {"notebook": 60.0, "validate": 3.0}  # seconds, from /work/shared/course-design.md
+GOALS = {"notebook": 60.0, "validate": 3.0}  # seconds: the course design's goals (issue 2)
 UNTOUCHED_EVERY = 4  # every 4th student submits the untouched student version
 
 # The venv's python must run this (nbclient, nbformat, nbgrader): re-exec with it if needed.

@@ -12,7 +12,6 @@ Only numpy is imported here: grading never starts TensorFlow.
 
 import copy
 import signal
-import sys
 import threading
 import traceback
 import warnings

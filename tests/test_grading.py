@@ -161,3 +161,25 @@ def test_plain_nbgrader_generate_feedback_hides_the_hidden_tests_too(graded):
         text = page.read_text()
         for secret in ("BEGIN HIDDEN TESTS", "load_references", "check_cases", ".npz"):
             assert secret not in text, f"{page} shows {secret!r}"
+
+
+def test_discover_finds_every_student_and_loses_none(tmp_path):
+    """Folder layouts instructors get from an LMS or from nbgrader; no student is dropped or merged."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("grade", ROOT / "autograder" / "grade.py")
+    grade = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(grade)
+    for name in ("a b.ipynb", "a_b.ipynb", "carol/01-rnn-cell/exercise.ipynb", "dave/my answers.ipynb",
+                 "frank/exercise.ipynb", "frank/old/exercise.ipynb", "gina/x.ipynb", "gina/y.ipynb",
+                 ".ipynb_checkpoints/a b-checkpoint.ipynb", "__MACOSX/._a b.ipynb"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{}")
+    (tmp_path / "erin").mkdir()
+    found = {s.student: s for s in grade.discover(tmp_path, "01-rnn-cell", "exercise.ipynb")}
+    assert sorted(found) == ["a_b", "a_b-2", "carol", "dave", "erin", "frank", "gina"]
+    assert found["carol"].source.name == "exercise.ipynb"
+    assert found["dave"].source.name == "my answers.ipynb"
+    assert found["frank"].source == tmp_path / "frank" / "exercise.ipynb"
+    assert found["erin"].status == "missing" and "no notebook" in found["erin"].reason
+    assert found["gina"].status == "missing" and "x.ipynb, y.ipynb" in found["gina"].reason
