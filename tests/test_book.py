@@ -17,6 +17,8 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
+from tests.course_interface import GRADED_NAMES
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
@@ -24,18 +26,6 @@ TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 # Never shipped with the site: instructor-only folders and what would give answers away.
 PRIVATE_DIRS = ["solutions", "autograder"]
 FORBIDDEN_TEXT = ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "references/", ".npz"]
-# Function names graded in the exercises (course-design.md): the book must not give them away.
-GRADED_NAMES = {
-    "rnn_cell_forward", "rnn_forward",
-    "softmax", "dense_forward", "sparse_cross_entropy", "sequence_loss",
-    "build_vocab", "encode", "decode", "one_hot", "shift_pair",
-    "sliding_windows", "reconstruct", "temperature_softmax",
-    "stacked_rnn_forward", "time_distributed_dense",
-    "pad_sequences", "lengths_to_mask", "masked_rnn_forward", "masked_mean",
-    "bidirectional_forward",
-    "lstm_cell_forward", "lstm_forward", "gru_cell_forward", "gru_forward",
-    "rnn_cell_backward", "rnn_backward", "clip_by_global_norm", "numerical_gradient",
-}
 TEXT_SUFFIXES = {".html", ".js", ".ipynb", ".md", ".txt", ".py", ".json", ".csv", ".yml", ".yaml"}
 BUILD_TIMEOUT = 1800  # seconds; a clean build takes well under a minute on 2 cores
 
