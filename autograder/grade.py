@@ -146,13 +146,12 @@ def run_nbgrader(course, log, *commands):
 
     Returns [(exit code, output)] in order; every output is also appended to ``log``.
     """
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
     running = []
     for args in commands:
         command = [sys.executable, "-m", "nbgrader", *args,
                    f"--CourseDirectory.root={course}", f"--CourseDirectory.source_directory={SOLUTIONS}"]
         output = tempfile.TemporaryFile("w+")
-        running.append((command, output, subprocess.Popen(command, cwd=ROOT, env=env, stdout=output,
+        running.append((command, output, subprocess.Popen(command, cwd=ROOT, stdout=output,
                                                           stderr=subprocess.STDOUT, text=True)))
     results = []
     with open(log, "a") as out:
@@ -303,9 +302,9 @@ def autograde(assignment, notebook, subs, course, jobs):
         scores = {gid: sub_scores.get(gid, (0.0, p)) for gid, p in possible.items()}
         sub.tests = {gid: e for gid, (e, _) in scores.items()}
         sub.score = sum(sub.tests.values())
-        failures = [f"{gid}: {failure_message(c)}" for c in graded.cells
-                    for gid in [c.metadata.get("nbgrader", {}).get("grade_id")]
-                    if gid in scores and scores[gid][0] < scores[gid][1]]
+        cells = {c.metadata.nbgrader["grade_id"]: c for c in graded.cells if "nbgrader" in c.metadata}
+        failures = [f"{gid}: {failure_message(cells[gid])}" for gid, (e, p) in scores.items()
+                    if e < p and gid in sub_scores]
         missing = [f"{gid}: the test cell is missing" for gid in possible if gid not in sub_scores]
         sub.reason = "; ".join(failures + missing) or "all tests passed"
         write_feedback(feedback, title, feedback_notebook(graded, scores))

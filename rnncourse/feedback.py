@@ -9,6 +9,7 @@ upstream issues). Everything released to students goes through this module:
   ``autograder/nbgrader_config.py``, so that command is safe too.
 """
 
+import copy
 import re
 
 import nbformat
@@ -58,8 +59,7 @@ def feedback_notebook(graded, scores):
     """A copy of an autograded notebook for the student: hidden tests removed, each test's score
     and (if it failed) its one-line message printed under it. ``scores``: grade_id -> (earned, possible).
     """
-    nb = nbformat.from_dict(graded)
-    nb = nbformat.v4.new_notebook(metadata=nb.metadata, cells=[nbformat.from_dict(c) for c in nb.cells])
+    nb = copy.deepcopy(graded)
     earned = sum(e for e, _ in scores.values())
     possible = sum(p for _, p in scores.values())
     rows = "\n".join(f"| `{gid}` | {e:g} / {p:g} | {'passed' if e == p else 'failed: see below'} |"

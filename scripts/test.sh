@@ -7,5 +7,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$(pwd)/.venv/bin:$PATH"
-export TF_CPP_MIN_LOG_LEVEL=3
 exec .venv/bin/python -m pytest "$@"

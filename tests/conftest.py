@@ -1,7 +1,5 @@
-import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.fixtures, autograder scripts
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
