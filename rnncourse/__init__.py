@@ -5,4 +5,3 @@ tests use) imports numpy only. TensorFlow is imported by :mod:`rnncourse.framewo
 the book notebooks and the reference maker import that.
 """
 
-__version__ = "0.1.0"

@@ -1,31 +1,37 @@
-"""How the exercises' hidden tests judge a student's function against Keras / TensorFlow.
+"""How a student's function is judged against Keras / TensorFlow.
 
-The hidden tests (in ``solutions/NN-slug/exercise.ipynb``, never shipped to students) load the
-reference outputs that ``autograder/make_references.py`` produced with Keras itself, call the
-student's function through :func:`call`, and compare with :func:`check_array` /
-:func:`check_equal`. Every failure is an ``AssertionError`` whose message tells the student
-what is wrong (which function, which input case, shape, dtype, largest error and where) in
-words they can act on, without printing the expected values.
+Each chapter module (``autograder/chapters/NN-slug.py``) says, per graded function, how it is
+checked: a :class:`Graded` spec (the case fields passed as arguments, the outputs and how each
+is compared). The reference maker stores that spec with the cases (:mod:`rnncourse.references`),
+so a hidden test is one line naming the function: ``check("rnn_forward")``, or
+``check("rnn_forward", dtype="float64")`` to pass float inputs as float64.
+
+Judging is split in two, so that the grader can keep the expected values away from student code:
+:func:`arguments` + :func:`call` run the student's function, :func:`judge` compares the result
+with the reference. Every failure is a :class:`StudentCodeError` (an ``AssertionError``) whose
+message says what is wrong (function, case, shape, dtype, largest error and where) in words a
+student can act on, without printing the expected values.
 
 Only numpy is imported here: grading never starts TensorFlow.
 """
 
 import copy
+import sys
 import signal
 import threading
 import traceback
 import warnings
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .paths import REFERENCES
 
-# Keras computes in float32; a student may compute in float32 or float64. Over the short
-# sequences the tests use, float32 rounding stays below ~1e-6 (measured in
-# tests/test_checks.py); a wrong formula (a missing bias, a transposed matrix, the wrong
-# activation or initial state) is off by 1e-2 or more. The tolerance sits between the two.
+# Keras computes in float32; a student may compute in float32 or float64. tests/test_checks.py
+# measures both sides of the tolerance on Keras's own SimpleRNN: correct float32 and float64
+# answers stay within ATOL / 5 = 2e-6 of Keras, and each plausible mistake (no bias, a zero
+# initial state, a transposed or missing recurrent matrix) is off by more than 100 * ATOL = 1e-3.
 RTOL = 1e-4
 ATOL = 1e-5
 
@@ -196,7 +202,9 @@ def check_equal(name, got, expected, what="the result", case=""):
                 f"the first wrong position is {np.unravel_index(wrong[0], expected.shape)}"
             )
         return
-    if type(got) is not type(expected) and not (isinstance(expected, list) and isinstance(got, tuple)):
+    if isinstance(expected, list) and isinstance(got, (tuple, np.ndarray)) and np.ndim(got) == 1:
+        got = list(got)  # a sequence of the right items is as good as a list
+    if type(got) is not type(expected) and not isinstance(got, type(expected)):
         raise StudentCodeError(
             f"{name}: {what} should be a {type(expected).__name__}, but it is a {type(got).__name__}{context}"
         )
@@ -211,28 +219,6 @@ def check_equal(name, got, expected, what="the result", case=""):
         raise StudentCodeError(f"{name}: {what} has the right size but the wrong content{context}")
 
 
-def load_references(assignment):
-    """The reference cases of one assignment: ``{function: [case dict, ...]}``.
-
-    They live in ``autograder/references/<assignment>.npz``, made by
-    ``autograder/make_references.py`` with Keras; keys are ``function/case/array``.
-    """
-    path = REFERENCES / f"{assignment}.npz"
-    if not path.exists():
-        raise FileNotFoundError(
-            f"no reference outputs for assignment {assignment!r}: run `python autograder/make_references.py`"
-        )
-    cases = {}
-    with np.load(path, allow_pickle=False) as data:
-        for key in data.files:
-            function, index, field = key.split("/")
-            value = data[key]
-            if value.dtype.kind == "U":  # texts as str, vocabularies as lists of str
-                value = str(value) if value.ndim == 0 else [str(c) for c in value]
-            cases.setdefault(function, {}).setdefault(int(index), {})[field] = value
-    return {f: [c[i] for i in sorted(c)] for f, c in cases.items()}
-
-
 def unpack(name, result, outputs):
     """The student's result as a tuple of the named ``outputs``, with a clear message if it has the wrong form."""
     if len(outputs) == 1:
@@ -243,19 +229,83 @@ def unpack(name, result, outputs):
     return tuple(result)
 
 
-def check_cases(fn, assignment, function, inputs, outputs, axes=None, dtype=None):
-    """Compare ``fn`` with every Keras reference case of ``function`` in ``assignment``.
 
-    ``inputs`` are the case fields passed positionally, ``outputs`` the names of the returned
-    values (a tuple when there are several), ``axes`` maps an output to its axis names for the
-    messages. With ``dtype`` the float inputs are converted first (float64 answers must work
-    as well as float32 ones). Returns nothing: a test cell ending in a number would be read by
-    nbgrader as partial credit.
+
+# ------------------------------------------------------------------ specs, and the hidden test
+
+
+@dataclass(frozen=True)
+class Output:
+    """One returned value: ``compare`` is "close" (a float array within the tolerance) or "exact" (an
+    integer array, a text, list or dict, exactly). ``axes`` name the dimensions in messages."""
+
+    name: str
+    compare: str = "close"
+    axes: tuple = ()
+    rtol: float = RTOL
+    atol: float = ATOL
+
+
+@dataclass(frozen=True)
+class Graded:
+    """How one graded function is checked: the case fields passed as its arguments, in order, and
+    its outputs (several outputs: the function returns a tuple)."""
+
+    inputs: tuple
+    outputs: tuple = field(default_factory=tuple)
+
+    @property
+    def fields(self):
+        return {*self.inputs, *(o.name for o in self.outputs)}
+
+    def to_json(self):
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data):
+        outputs = tuple(Output(**{**o, "axes": tuple(o["axes"])}) for o in data["outputs"])
+        return cls(tuple(data["inputs"]), outputs)
+
+
+def arguments(graded, case, dtype=None):
+    """The arguments of one case; with ``dtype`` every float array is converted to it."""
+    def convert(value):
+        if dtype and isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            return value.astype(dtype)
+        return copy.deepcopy(value)
+
+    return [convert(case[name]) for name in graded.inputs]
+
+
+def describe(case, dtype=None):
+    return case["description"] + (f", {dtype} inputs" if dtype else "")
+
+
+def judge(function, graded, case, result, dtype=None):
+    """Raise StudentCodeError unless ``result`` (what the student's function returned) matches the case."""
+    names = tuple(o.name for o in graded.outputs)
+    for output, value in zip(graded.outputs, unpack(function, result, names)):
+        expected = case[output.name]
+        if output.compare == "close":
+            check_array(function, value, expected, what=output.name, case=describe(case, dtype),
+                        rtol=output.rtol, atol=output.atol, axes=output.axes or None)
+        else:
+            check_equal(function, value, expected, what=output.name, case=describe(case, dtype))
+
+
+def check(function, dtype=None):
+    """The hidden test of one graded function, run inside the notebook's kernel (plain nbgrader).
+
+    Finds ``function`` among the calling notebook's names, runs it on every reference case and
+    judges each result. (The course's own grader does not run this: it runs student code in a
+    sandbox and judges outside it; see :mod:`rnncourse.grading`.)
     """
-    cases = load_references(assignment)[function]
+    from .references import of_function
+
+    caller = sys._getframe(1)  # a notebook cell: its locals are the notebook's globals
+    fn = caller.f_locals.get(function, caller.f_globals.get(function))
+    if fn is None:
+        raise StudentCodeError(f"{function} is not defined: keep the function's name as given")
+    graded, cases = of_function(function)
     for case in cases:
-        args = [case[k].astype(dtype) if dtype and case[k].dtype.kind == "f" else case[k] for k in inputs]
-        got = unpack(function, call(fn, *args), outputs)
-        for out, value in zip(outputs, got):
-            check_array(function, value, case[out], what=out, axes=(axes or {}).get(out),
-                        case=case["description"] + (f", {dtype} inputs" if dtype else ""))
+        judge(function, graded, case, call(fn, *arguments(graded, case, dtype)), dtype)

@@ -4,15 +4,14 @@ An autograded notebook holds each test cell's full source, hidden tests included
 tracebacks of failing tests show their code; nbgrader's own feedback renders both (open
 upstream issues). Everything released to students goes through this module:
 
-- :func:`feedback_notebook` is what ``autograder/grade.py`` renders for each student;
+- :func:`feedback_page` is the page ``autograder/grade.py`` writes for each student;
 - :class:`HideHiddenTests` is registered for plain ``nbgrader generate_feedback`` in
   ``autograder/nbgrader_config.py``, so that command is safe too.
 """
 
-import copy
+import html
 import re
 
-import nbformat
 from nbconvert.preprocessors import Preprocessor
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
@@ -55,32 +54,46 @@ def _hide(cell):
             output.traceback = [failure_message({"outputs": [output]})]
 
 
-def feedback_notebook(graded, scores):
-    """A copy of an autograded notebook for the student: hidden tests removed, each test's score
-    and (if it failed) its one-line message printed under it. ``scores``: grade_id -> (earned, possible).
+CELL_LIMIT = 20_000  # characters of one cell shown back to the student
+STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
+pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;border-left:3px solid #ccc}
+.passed{color:#176117}.failed{color:#a40e26}.result{font-weight:600;margin:.2rem 0 1.2rem}"""
+
+
+def feedback_page(title, assignment, steps, result, outcome):
+    """The student's feedback as one self-contained HTML page: the score table first, then their
+    notebook's code as graded, each test with its visible code, its score and the grader's own message.
+
+    Nothing the student's code printed or raised reaches the page except through those messages
+    (already cleaned and capped by the engine); no hidden test code, no reference file names.
     """
-    nb = copy.deepcopy(graded)
-    earned = sum(e for e, _ in scores.values())
-    possible = sum(p for _, p in scores.values())
-    rows = "\n".join(f"| `{gid}` | {e:g} / {p:g} | {'passed' if e == p else 'failed: see below'} |"
-                     for gid, (e, p) in scores.items())
-    nb.cells.insert(0, nbformat.v4.new_markdown_cell(
-        f"# Feedback\n\n**Your score: {earned:g} / {possible:g}**\n\n| test | points | |\n|---|---|---|\n{rows}\n\n"
-        "Below is your notebook as it was graded. Under each test: its score and, if it failed, what "
-        "was wrong. Hidden tests ran where a test cell says so; their code is not shown."))
-    for cell in nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in scores and cell.cell_type == "code":
-            earned, possible = scores[grade_id]
-            message = failure_message(cell) if earned < possible else None
-            cell.outputs = [o for o in cell.outputs if o.output_type != "error"
-                            and not (o.output_type == "stream" and o.name == "stderr")]
-            if message:
-                cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=f"FAILED: {message}\n"))
-            cell.outputs.append(nbformat.v4.new_output(
-                "stream", name="stdout", text=f"Score for {grade_id}: {earned:g} / {possible:g}\n"))
-        _hide(cell)
-    return nb
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td><code>{esc(g)}</code></td><td>{result.tests.get(g, 0):g} / {p:g}</td>"
+        f"<td class={'passed' if result.tests.get(g, 0) == p else 'failed'}>"
+        f"{'passed' if result.tests.get(g, 0) == p else esc(outcome.messages.get(g, 'failed') if outcome else result.reason)}"
+        f"</td></tr>" for g, p in assignment.points.items())
+    body = [f"<h1>{esc(title)}</h1>", f"<p><strong>Your score: {result.score:g} / {sum(assignment.points.values()):g}</strong></p>",
+            f"<table><tr><th>test</th><th>points</th><th></th></tr>{rows}</table>"]
+    if outcome is None:
+        body.append(f"<p>Score: 0 / {sum(assignment.points.values()):g}. Your submission could not be graded: "
+                    f"{esc(result.reason)}.</p>")
+    else:
+        body.append("<h2>Your notebook as it was graded</h2><p>Hidden tests ran where a test cell says so; "
+                    "their code is not shown.</p>")
+        for step in steps:
+            source = step.source if len(step.source) <= CELL_LIMIT else step.source[:CELL_LIMIT] + "\n# [cut]"
+            if step.checks:
+                source = source.rstrip() + "\n" + HIDDEN_NOTE
+            body.append(f"<pre><code>{esc(source)}</code></pre>")
+            if step.test:
+                earned, possible = result.tests.get(step.label, 0), assignment.points[step.label]
+                message = "" if earned == possible else f"FAILED: {esc(outcome.messages.get(step.label, 'failed'))}<br>"
+                body.append(f"<p class='result {'passed' if earned == possible else 'failed'}'>{message}"
+                            f"Score for {esc(step.label)}: {earned:g} / {possible:g}</p>")
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(title)}</title>"
+            f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>\n")
 
 
 class HideHiddenTests(Preprocessor):

@@ -1,14 +1,73 @@
 """TensorFlow / Keras set-up for the book notebooks and the reference maker.
 
-``setup()`` is the first line of every TF notebook: it silences TensorFlow's C++ start-up
-log (which would otherwise land as stderr blocks in the rendered pages), seeds Python, numpy
-and TensorFlow, and makes TF's kernels deterministic, so every page and every reference
-output is the same on each run.
+``setup()`` is the first line of every TF notebook: it imports TensorFlow without its C++ start-up
+notices (which would otherwise land as stderr blocks in the rendered pages), seeds Python, numpy
+and TensorFlow, and makes TF's kernels deterministic, so every page and every reference output is
+the same on each run.
+
+Why the notices need more than ``TF_CPP_MIN_LOG_LEVEL``: TensorFlow's shared libraries log through
+absl *before* absl is initialised and before TensorFlow reads that variable, e.g.::
+
+    WARNING: All log messages before absl::InitializeLog() is called are written to STDERR
+    I0000 00:00:... port.cc:153] oneDNN custom operations are on. You may see slightly ...
+    I0000 00:00:... cpu_feature_guard.cc:227] This TensorFlow binary is optimized to use ...
+
+Which of them appear depends on the processor (oneDNN is on by default on x86 CPUs with AVX512,
+for example) and on the environment the kernel was started with. They are written by C++ straight
+to the process's file descriptor 2, which ``sys.stderr`` never sees, and a Jupyter kernel forwards
+that descriptor into the cell's output. So ``setup()`` points fd 2 at a scratch file while it
+imports TensorFlow and Keras and runs a first op, then points it back: errors written later still
+show. (If the import fails, what was written meanwhile is shown with the error.)
+
+``setup()`` also sets ``TF_CPP_MIN_LOG_LEVEL=3`` (FATAL only) before the import, overriding the
+environment: TensorFlow's own logging reads it once, at its first message, and would otherwise log
+at run time (an "E ... node_def_util.cc" line during ``model.fit`` at level 0, for instance).
+``TF_ENABLE_ONEDNN_OPTS`` is left alone: oneDNN stays on, only its notice is hidden. To see
+TensorFlow's logs, import it yourself instead of calling ``setup()``.
 """
 
+import contextlib
 import os
+import sys
+import tempfile
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # must be set before TensorFlow is imported
+# Read by TensorFlow's C++ logging at its first message: must be in the environment before import.
+QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+@contextlib.contextmanager
+def os_stderr_silenced():
+    """Point this process's file descriptor 2 elsewhere for the block, then restore it.
+
+    Catches what C/C++ code writes to fd 2 directly (``sys.stderr`` is a Python object that such
+    writes bypass; in a Jupyter kernel it is not fd 2 at all). If the block raises, the captured
+    text is written to ``sys.stderr`` before the exception propagates, so nothing that explains a
+    failure is lost. Without an fd 2 (a closed stderr) the block simply runs.
+    """
+    for stream in (sys.stderr, sys.__stderr__):
+        with contextlib.suppress(Exception):
+            stream.flush()  # what Python buffered so far belongs before the redirection
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    sink = tempfile.TemporaryFile()
+    try:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+    except BaseException:
+        sink.seek(0)
+        captured = sink.read().decode("utf-8", errors="replace")
+        if captured:
+            sys.stderr.write(captured)
+        raise
+    finally:
+        os.close(saved)
+        sink.close()
 
 
 def setup(seed=0):
@@ -16,8 +75,13 @@ def setup(seed=0):
     import logging
     import warnings
 
-    import tensorflow as tf
-    import keras
+    os.environ.update(QUIET_ENV)
+    with os_stderr_silenced():
+        import tensorflow as tf
+        import keras
+
+        # The first op creates the CPU device and loads the (oneDNN) kernels: more start-up notices.
+        tf.linalg.matmul(tf.ones((2, 2)), tf.ones((2, 2))).numpy()
 
     tf.get_logger().setLevel(logging.ERROR)
     logging.getLogger("absl").setLevel(logging.ERROR)

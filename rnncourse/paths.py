@@ -1,4 +1,4 @@
-"""Where things live in the repository (the package is installed in editable mode)."""
+"""Where things live in the repository: the one place for paths (the package is installed editable)."""
 
 from pathlib import Path
 
@@ -6,12 +6,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
 AUTOGRADER = ROOT / "autograder"
-REFERENCES = AUTOGRADER / "references"
+CHAPTERS = AUTOGRADER / "chapters"  # NN-slug.py: each chapter's graded functions and reference maker
+REFERENCES = AUTOGRADER / "references"  # NN-slug.npz: made by autograder/make_references.py
+FIXTURES = ROOT / "tests" / "fixtures"  # NN-slug.py: fixture submissions with their exact scores
 BOOK = ROOT / "book"
+TOC = ROOT / "_toc.yml"
 # Each assignment folder holds exactly one notebook, named the same in every chapter.
 ASSIGNMENT_NOTEBOOK = "exercise.ipynb"
-
-
-def assignments():
-    """The course's assignments: one folder per chapter under ``solutions/`` (``NN-slug``)."""
-    return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and p.name[:2].isdigit())

@@ -9,8 +9,6 @@ the tests move weights between numpy and Keras with these helpers only.
 
 import numpy as np
 
-GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
-
 
 def random_rnn_weights(rng, input_dim, units, gates=1, scale=0.5, bias_shape=None, dtype=np.float32):
     """Random weights for a recurrent layer in Keras layout: ``{"kernel", "recurrent_kernel", "bias"}``.

@@ -27,16 +27,12 @@ out=$(cd "$out" && pwd)
 
 bash scripts/setup.sh
 
-# The notebooks run in the kernelspec "python3"; with .venv/bin first on PATH it resolves to the
-# virtual environment's python (the one that has TensorFlow, Keras and rnncourse).
-export PATH="$root/.venv/bin:$PATH"
-export VIRTUAL_ENV="$root/.venv"
-export JUPYTER_PATH="$root/.venv/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
-unset PYTHONHOME
-# No TensorFlow C++ start-up log (it would land as stderr blocks in the pages).
-export TF_CPP_MIN_LOG_LEVEL=3
-# (PYTHONWARNINGS is left alone: a warning in a notebook shows as a stderr block, which the tests reject.)
-export PYDEVD_DISABLE_FILE_VALIDATION=1   # silences a debugger notice some ipykernels print on stderr
+# The environment the notebooks run in (the kernelspec "python3" resolves to .venv's python, quiet
+# TensorFlow, ...) is defined once, in rnncourse/book.py (KERNEL_ENV); it prints `export` lines.
+# (PYTHONHOME, which it unsets, is removed for that one python call too; a separate assignment so
+# that set -e stops the script if the call fails.)
+kernel_env=$(env -u PYTHONHOME "$root/.venv/bin/python" -m rnncourse.book env)
+eval "$kernel_env"
 
 rm -rf "$out/_build"
 start=$(date +%s)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up a fresh machine: a virtual environment in .venv with the exact pins of requirements.txt
-# (which also installs this repository's `rnncourse` package in editable mode) and a local copy
-# of MathJax 3 (from the npm registry), so that the book renders math with no CDN.
+# (which also installs this repository's `rnncourse` package in editable mode), a local copy
+# of MathJax 3 (from the npm registry), so that the book renders math with no CDN, and what the
+# grader's sandbox needs (numpy alone in .venv/sandbox; Debian's bubblewrap, when run as root).
 # Safe to run again: it only installs what is missing or out of date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,4 +33,27 @@ if [ ! -f "$mj/.version-$MATHJAX_VERSION" ]; then
   cp -r "$tmp/package/es5/output/chtml/fonts" "$mj/output/chtml/"
   touch "$mj/.version-$MATHJAX_VERSION"
   rm -rf "$tmp"
+fi
+
+# The only Python packages student code may import when the grader runs it: numpy, and matplotlib
+# for students who plot in their notebook (with their dependencies), at the versions pinned in
+# requirements.txt, in a folder of their own (no TensorFlow, no Keras, no nbgrader).
+sandbox_pins=$(grep -iE '^(numpy|matplotlib|contourpy|cycler|fonttools|kiwisolver|packaging|pillow|pyparsing|python-dateutil|six)==' requirements.txt | sort)
+if [ "$(cat .venv/sandbox/.pins 2>/dev/null)" != "$sandbox_pins" ]; then
+  echo "setup: installing numpy and matplotlib into .venv/sandbox (for graded student code)"
+  rm -rf .venv/sandbox
+  # shellcheck disable=SC2086  # one pin per word
+  .venv/bin/python -m pip install --quiet --no-deps --target .venv/sandbox $sandbox_pins
+  echo "$sandbox_pins" > .venv/sandbox/.pins
+fi
+
+# bubblewrap: the sandbox in which the grader runs student code (rnncourse/grading/sandbox.py).
+if ! command -v bwrap >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing bubblewrap with apt-get"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
+  else
+    echo "setup: bwrap not found: install the bubblewrap package (e.g. sudo apt-get install bubblewrap) to grade in a sandbox"
+  fi
 fi

@@ -2,57 +2,40 @@
 
 The slow tests build the whole book ONCE, from scratch, with ``bash scripts/build-book.sh
 --path-output <tmp>`` (every notebook executed, Sphinx warnings are errors) and then inspect the
-generated site. _toc.yml is the only list of pages: the tests read it, so adding a chapter there
-is all it takes for it to be checked too.
+generated site. _toc.yml is the only list of pages: the tests read it (through
+``rnncourse.book.toc_pages``), so adding a chapter there is all it takes for it to be checked too.
 """
 
 import ast
 import hashlib
+import os
 import posixpath
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from tests.course_interface import GRADED_NAMES
+from rnncourse import book
+from rnncourse.book import chapter_pages, kernel_env, page_source, read_page, toc_pages
+from rnncourse.course import graded_functions
+from rnncourse.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
-TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 
 # Never shipped with the site: instructor-only folders and what would give answers away.
 PRIVATE_DIRS = ["solutions", "autograder"]
 FORBIDDEN_TEXT = ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "references/", ".npz"]
 TEXT_SUFFIXES = {".html", ".js", ".ipynb", ".md", ".txt", ".py", ".json", ".csv", ".yml", ".yaml"}
 BUILD_TIMEOUT = 1800  # seconds; a clean build takes well under a minute on 2 cores
+NOTEBOOK_TIMEOUT = 600  # seconds for a whole chapter notebook run with nbclient (goal: <= 60 s)
 
-
-def _toc_files(node):
-    """Every ``file:`` of a jb-book/jb-article toc, in order (root first)."""
-    files = []
-    if isinstance(node, dict):
-        if "root" in node:
-            files.append(node["root"])
-        if "file" in node:
-            files.append(node["file"])
-        for key in ("parts", "chapters", "sections"):
-            for child in node.get(key, []) or []:
-                files.extend(_toc_files(child))
-    return files
-
-
-PAGES = _toc_files(TOC)            # e.g. "book/01-rnn-cell/rnn-cell" (no extension)
-ROOT_PAGE = TOC["root"]
-CHAPTERS = [page for page in PAGES if page != ROOT_PAGE]
-
-
-def _source(page):
-    matches = [p for p in (ROOT / f"{page}.ipynb", ROOT / f"{page}.md") if p.exists()]
-    assert matches, f"_toc.yml lists {page!r} but neither {page}.ipynb nor {page}.md exists"
-    return matches[0]
+PAGES = toc_pages()                # e.g. "book/01-rnn-cell/rnn-cell" (no extension), root first
+ROOT_PAGE = PAGES[0]
+CHAPTERS = chapter_pages()
 
 
 def _exercise_of(page):
@@ -60,10 +43,8 @@ def _exercise_of(page):
     return ROOT / "exercises" / Path(page).parent.name / "exercise.ipynb"
 
 
-def _code_cells(path):
-    import nbformat
-
-    return [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+def _code_cells(page):
+    return [c for c in read_page(page).cells if c.cell_type == "code"]
 
 
 # ------------------------------------------------------------------ fast checks (no build)
@@ -72,15 +53,51 @@ def test_toc_lists_existing_pages_once():
     assert PAGES, "_toc.yml lists no pages"
     assert len(PAGES) == len(set(PAGES)), f"a page is listed twice in _toc.yml: {PAGES}"
     for page in PAGES:
-        _source(page)
+        page_source(page)  # exactly one of page.md / page.ipynb
     assert ROOT_PAGE == "book/intro"
+    assert CHAPTERS == PAGES[1:]
+
+
+def test_toc_pages_walks_parts_and_nested_sections(tmp_path):
+    toc = tmp_path / "_toc.yml"
+    toc.write_text(yaml.safe_dump({
+        "format": "jb-book", "root": "book/intro",
+        "parts": [{"caption": "A", "chapters": [
+            {"file": "book/01-a/a", "sections": [{"file": "book/01-a/a1", "sections": [{"file": "book/01-a/a11"}]}]},
+            {"url": "https://example.org", "title": "not a page"},
+        ]}, {"caption": "B", "chapters": [{"file": "book/02-b/b"}]}],
+    }))
+    assert toc_pages(toc) == ["book/intro", "book/01-a/a", "book/01-a/a1", "book/01-a/a11", "book/02-b/b"]
+    assert chapter_pages(toc) == toc_pages(toc)[1:]
+
+
+def test_page_source_wants_exactly_one_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(book, "ROOT", tmp_path)
+    (tmp_path / "p.md").write_text("# P\n")
+    assert page_source("p") == tmp_path / "p.md"
+    (tmp_path / "p.ipynb").write_text("{}")
+    with pytest.raises(ValueError, match="both"):
+        page_source("p")
+    with pytest.raises(FileNotFoundError):
+        page_source("q")
+
+
+def test_intro_lists_the_chapters_from_the_toc():
+    """The intro's chapter list is generated from _toc.yml ({tableofcontents}), not kept by hand."""
+    text = page_source(ROOT_PAGE).read_text()
+    assert re.search(r"^(```|:::)\{tableofcontents\}", text, re.M), "book/intro.md has no {tableofcontents}"
+    for page in CHAPTERS:
+        name = Path(page).name
+        assert not re.search(rf"\]\([^)]*{re.escape(name)}(\.ipynb|\.md|\.html)?\)", text), (
+            f"book/intro.md links {page} by hand: the {{tableofcontents}} lists it"
+        )
 
 
 def test_config_fences_off_everything_but_the_toc():
     assert CONFIG["only_build_toc_files"] is True
     patterns = set(CONFIG["exclude_patterns"])
     for folder in ["solutions", "exercises", "autograder", "tests", "bench", "scripts", "submitted",
-                   "autograded", "feedback", "source", "release", "solution", "grading", ".venv"]:
+                   "autograded", "feedback", "source", "release", "solution", ".venv"]:
         assert folder in patterns and f"{folder}/**" in patterns, f"exclude_patterns must fence off {folder}/"
     assert "_build" in patterns
     assert "README.md" in patterns
@@ -93,21 +110,56 @@ def test_config_fences_off_everything_but_the_toc():
     assert sphinx["html_extra_path"] == ["_static_extra"]
     assert sphinx["mathjax_path"].endswith("mathjax/tex-mml-chtml.js")
     assert "://" not in sphinx["mathjax_path"]
+    assert "rnncourse.book" in CONFIG["sphinx"]["extra_extensions"], "no .ipynb download of text notebooks"
     assert not (ROOT / "_static").exists(), "a _static/ folder would add every .js in it to every page"
 
 
+def test_build_script_takes_the_kernel_environment_from_rnncourse_book():
+    script = (ROOT / "scripts" / "build-book.sh").read_text()
+    assert "-m rnncourse.book env" in script, "build-book.sh must eval `python -m rnncourse.book env`"
+    for name in [*book.KERNEL_ENV, *book.UNSET]:
+        assert not re.search(rf"^\s*(export|unset)\s+{name}\b", script, re.M), (
+            f"build-book.sh sets {name} itself: rnncourse.book.KERNEL_ENV is the one definition"
+        )
+    # What the command prints, evaluated by a shell, gives exactly kernel_env() (odd values too).
+    base = {"PATH": "/usr/bin:/bin", "PYTHONHOME": "/no/such/python",
+            "JUPYTER_PATH": "/a b/it's here", "TF_CPP_MIN_LOG_LEVEL": "0", "PYTHONWARNINGS": "default"}
+    expected = kernel_env(base)
+    assert expected["PATH"] == f"{ROOT / '.venv' / 'bin'}{os.pathsep}/usr/bin:/bin"
+    assert expected["JUPYTER_PATH"] == f"{ROOT / '.venv' / 'share' / 'jupyter'}{os.pathsep}/a b/it's here"
+    assert expected["VIRTUAL_ENV"] == str(ROOT / ".venv") and "PYTHONHOME" not in expected
+    assert expected["TF_CPP_MIN_LOG_LEVEL"] == "3" and expected["PYTHONWARNINGS"] == "default"
+    assert kernel_env(expected) == expected, "kernel_env() must be idempotent"
+    shell = subprocess.run(["bash", "-c", 'eval "$1"; env -0', "bash", book.shell_exports(base)],
+                           env=base, capture_output=True, check=True).stdout.decode()
+    got = dict(line.split("=", 1) for line in shell.split("\0") if line)
+    for name in {*base, *book.KERNEL_ENV}:
+        assert got.get(name) == expected.get(name), name
+    cli = subprocess.run([sys.executable, "-m", "rnncourse.book", "env"], capture_output=True, text=True, check=True,
+                         env={k: v for k, v in os.environ.items() if k != "PYTHONHOME"})
+    assert cli.stdout.strip() == book.shell_exports({k: v for k, v in os.environ.items() if k != "PYTHONHOME"})
+
+
 @pytest.mark.parametrize("page", CHAPTERS)
-def test_chapter_notebook_is_stored_without_outputs(page):
-    source = _source(page)
-    assert source.suffix == ".ipynb", f"chapter {page} should be an executed notebook"
-    for cell in _code_cells(source):
+def test_chapter_is_a_notebook_stored_without_outputs(page):
+    source = page_source(page)
+    if source.suffix == ".md":
+        # A MyST Markdown text notebook holds no outputs by construction; myst-nb must see it as a
+        # notebook (else it is rendered as plain Markdown and its code never runs).
+        assert book.is_text_notebook(source), f"{source.name}: front matter needs `file_format: mystnb`"
+        assert read_page(page).metadata.get("kernelspec", {}).get("name") == "python3", (
+            f"{source.name}: front matter needs `kernelspec: {{name: python3, ...}}`"
+        )
+        assert _code_cells(page), f"{source.name}: no {{code-cell}} blocks"
+        return
+    for cell in _code_cells(page):
         assert not cell.get("outputs"), f"{source.name}: commit notebooks output-free (the build executes them)"
         assert cell.get("execution_count") is None, f"{source.name}: clear execution counts"
 
 
 @pytest.mark.parametrize("page", CHAPTERS)
 def test_chapter_notebook_starts_with_setup(page):
-    first = _code_cells(_source(page))[0].source
+    first = _code_cells(page)[0].source
     assert "from rnncourse.framework import setup" in first and "setup(seed=" in first, (
         f"{page}: the first code cell must be `from rnncourse.framework import setup; tf, keras = setup(seed=...)`"
     )
@@ -116,12 +168,12 @@ def test_chapter_notebook_starts_with_setup(page):
 @pytest.mark.parametrize("page", CHAPTERS)
 def test_chapter_notebook_does_not_define_graded_functions(page):
     defined = set()
-    for cell in _code_cells(_source(page)):
+    for cell in _code_cells(page):
         tree = ast.parse(cell.source)
         defined |= {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
         defined |= {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda)
                     for t in node.targets if isinstance(t, ast.Name)}
-    leaked = defined & GRADED_NAMES
+    leaked = defined & graded_functions()
     assert not leaked, f"{page} defines graded exercise functions: {sorted(leaked)}"
 
 
@@ -189,6 +241,45 @@ def test_no_stderr_or_error_outputs(build, page):
     assert not errors, f"{page}: error traceback in the page: {errors[0].get_text()[:500]!r}"
 
 
+def _readers_env():
+    """The plain environment of a reader's kernel: this one without what the build sets for its
+    kernels (rnncourse.book.KERNEL_ENV), without TF_CPP_MIN_LOG_LEVEL and PYTHONWARNINGS, and then
+    TF_CPP_MIN_LOG_LEVEL=0, which makes TensorFlow print its start-up notices on any processor.
+    Nor PYTEST_CURRENT_TEST: with it, ipykernel would not capture fd 2 into the cells at all."""
+    venv_first = {name: book.KERNEL_ENV[name] for name in book.PREPENDED}
+    env = {}
+    for name, value in os.environ.items():
+        if name in venv_first:
+            value = os.pathsep.join(p for p in value.split(os.pathsep) if p and p != venv_first[name])
+            if value:
+                env[name] = value
+        elif name not in book.KERNEL_ENV and name not in ("TF_CPP_MIN_LOG_LEVEL", "PYTHONWARNINGS",
+                                                          "PYTEST_CURRENT_TEST"):
+            env[name] = value
+    env["TF_CPP_MIN_LOG_LEVEL"] = "0"
+    return env
+
+
+@pytest.mark.slow
+def test_chapter_notebook_prints_nothing_on_stderr_in_a_readers_kernel(tmp_path):
+    """A reader runs a chapter in a kernel of their own, with none of the build's environment:
+    rnncourse.framework.setup() must keep TensorFlow's C++ start-up notices (absl's "WARNING: All
+    log messages before absl::InitializeLog() ...", oneDNN, CPU features) out of every cell."""
+    from nbclient import NotebookClient
+
+    page = CHAPTERS[0]
+    nb = read_page(page)
+    client = NotebookClient(nb, kernel_name="python3", timeout=NOTEBOOK_TIMEOUT,
+                            resources={"metadata": {"path": str(page_source(page).parent)}})
+    kernel_log = tmp_path / "kernel-stderr.log"  # the kernel process's own stderr, not a cell's
+    with open(kernel_log, "w") as log:
+        client.execute(env=_readers_env(), stderr=log)
+    stderr = [(i, out.get("text", "")) for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+              for out in cell.get("outputs", []) if out.get("output_type") == "stream" and out.get("name") == "stderr"]
+    assert not stderr, (f"{page}: stderr output in cell {stderr[0][0]} in a reader's kernel "
+                        f"(TF_CPP_MIN_LOG_LEVEL=0):\n{stderr[0][1][:1000]}")
+
+
 @pytest.mark.slow
 def test_hihello_prints_ihello(build):
     pages = [page for page in CHAPTERS if "hihello" in page]
@@ -251,6 +342,27 @@ def test_exercise_is_downloadable(build, page):
         assert target.read_bytes() == exercise.read_bytes(), (
             f"{page}: the downloadable exercise is not {exercise.relative_to(ROOT)}"
         )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_chapter_page_offers_its_notebook(build, page):
+    """The page's download menu has the chapter as an .ipynb: for a text notebook, the executed one
+    (rnncourse.book's Sphinx hook), with the chapter's code and its outputs."""
+    import nbformat
+
+    path, soup = _page_html(build, page)
+    links = [a["href"] for a in soup.select("a.btn-download-notebook-button") if a.get("href", "").endswith(".ipynb")]
+    assert links, f"{page}: no .ipynb in the page's download menu"
+    target = (path.parent / links[0]).resolve()
+    assert target.is_file(), f"{page}: the notebook download {links[0]} is missing from the site"
+    nb = nbformat.read(target, as_version=4)
+    nbformat.validate(nb)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert [cell.source for cell in code] == [cell.source for cell in _code_cells(page)]
+    if page_source(page).suffix == ".md":
+        assert any(cell.outputs for cell in code), f"{page}: the downloadable notebook has no outputs"
+        assert nb.metadata.kernelspec.name == "python3"
 
 
 @pytest.mark.slow

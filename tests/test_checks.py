@@ -156,9 +156,35 @@ def test_unpack_explains_the_expected_tuple():
     assert checks.unpack("f", [1, 2], ("a", "b")) == (1, 2)
 
 
-def test_references_load_as_cases_and_a_missing_one_says_how_to_make_it():
-    refs = checks.load_references("01-rnn-cell")
-    assert set(refs) == {"rnn_cell_forward", "rnn_forward"}
-    assert all(isinstance(case["description"], str) for case in refs["rnn_forward"])
-    with pytest.raises(FileNotFoundError, match="make_references.py"):
-        checks.load_references("99-nothing")
+def test_references_round_trip_with_their_spec_and_a_missing_one_says_how_to_make_it(tmp_path):
+    from rnncourse import references
+    from rnncourse.checks import Graded, Output
+
+    graded = Graded(inputs=("x", "vocab", "n"), outputs=(Output("y", axes=("batch",)), Output("text", "exact")))
+    case = dict(x=np.arange(3, dtype=np.float32), vocab={"a": 0, "é": 1}, n=4, y=np.ones(3), text="hé",
+                description="a case")
+    references.write(tmp_path / "r.npz", {"f": (graded, [case])})
+    [(back_graded, [back])] = references.read(tmp_path / "r.npz").values()
+    assert back_graded == graded
+    assert back.keys() == case.keys() and back["vocab"] == case["vocab"] and back["text"] == "hé"
+    assert back["x"].dtype == np.float32 and np.array_equal(back["x"], case["x"])
+    first = (tmp_path / "r.npz").read_bytes()
+    references.write(tmp_path / "r.npz", {"f": (graded, [case])})
+    assert (tmp_path / "r.npz").read_bytes() == first, "unchanged references must stay byte-identical"
+    assert {"rnn_cell_forward", "rnn_forward"} <= set(references._index())
+    with pytest.raises(LookupError, match="make_references.py"):
+        references.of_function("no_such_function")
+
+
+def test_check_judges_the_calling_notebooks_function_on_every_case():
+    """The one-line hidden test, as plain nbgrader runs it in the kernel: a right and a wrong answer."""
+    def rnn_cell_forward(x_t, h_prev, kernel, recurrent_kernel, bias):
+        return np.tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias)
+
+    checks.check("rnn_cell_forward", dtype="float64")
+
+    def rnn_cell_forward(x_t, h_prev, kernel, recurrent_kernel, bias):  # noqa: F811  (no bias)
+        return np.tanh(x_t @ kernel + h_prev @ recurrent_kernel)
+
+    with pytest.raises(StudentCodeError, match="rnn_cell_forward: h does not match Keras"):
+        checks.check("rnn_cell_forward")

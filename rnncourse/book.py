@@ -1,0 +1,201 @@
+"""The book's pages and the environment its notebooks run in: the one place that knows them.
+
+* ``toc_pages()`` / ``chapter_pages()``: the pages of ``_toc.yml`` in order (the only toc walker;
+  ``_toc.yml`` is the only list of pages).
+* ``page_source(page)`` / ``read_page(page)``: a page's file (``.md`` or ``.ipynb``) and its cells.
+  Chapters are MyST Markdown text notebooks (``file_format: mystnb`` front matter, ``{code-cell}``
+  blocks), read with myst-nb's own reader, exactly as the build reads them.
+* ``KERNEL_ENV`` / ``kernel_env()``: the environment that runs the book's notebooks.
+  ``scripts/build-book.sh`` takes it from here::
+
+      eval "$(.venv/bin/python -m rnncourse.book env)"   # prints `export ...` / `unset ...` lines
+
+* As a Sphinx extension (``sphinx.extra_extensions`` in ``_config.yml``) it offers each chapter
+  page's executed notebook as an ``.ipynb`` download in the page's download menu, as the page of a
+  stored ``.ipynb`` did before the chapters became text notebooks.
+
+Imports nothing heavy (no numpy, no TensorFlow); myst-nb and nbformat only when a page is read.
+"""
+
+import os
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+import yaml
+
+from rnncourse.paths import ROOT, TOC
+
+CONFIG = ROOT / "_config.yml"
+VENV = ROOT / ".venv"
+PAGE_SUFFIXES = (".md", ".ipynb")
+
+# ------------------------------------------------------------------------------------------ pages
+
+
+def toc_pages(toc=TOC):
+    """The ``file:`` entries of a jb-book / jb-article ``_toc.yml``, in order, root first.
+
+    Entries are paths without extension relative to the repository root, e.g.
+    ``"book/01-rnn-cell/rnn-cell"``. Parts, chapters and (nested) sections are all walked.
+    """
+    data = yaml.safe_load(Path(toc).read_text(encoding="utf-8")) or {}
+    pages = [data["root"]] if data.get("root") else []
+
+    def walk(node):
+        if isinstance(node, list):
+            for child in node:
+                walk(child)
+        elif isinstance(node, dict):
+            if "file" in node:
+                pages.append(node["file"])
+            for key in ("parts", "chapters", "sections"):
+                walk(node.get(key) or [])
+
+    walk({key: value for key, value in data.items() if key != "root"})
+    return pages
+
+
+def chapter_pages(toc=TOC):
+    """Every page of the toc but the root (the intro)."""
+    return toc_pages(toc)[1:]
+
+
+def page_source(page):
+    """The file of a toc page: ``ROOT/<page>.md`` or ``ROOT/<page>.ipynb`` (exactly one must exist)."""
+    found = [ROOT / f"{page}{suffix}" for suffix in PAGE_SUFFIXES if (ROOT / f"{page}{suffix}").is_file()]
+    if not found:
+        raise FileNotFoundError(f"page {page!r}: neither {page}.md nor {page}.ipynb exists")
+    if len(found) > 1:
+        raise ValueError(f"page {page!r}: both {page}.md and {page}.ipynb exist; keep one")
+    return found[0]
+
+
+def is_text_notebook(path):
+    """True for a MyST Markdown notebook (front matter ``file_format: mystnb`` or jupytext myst)."""
+    from myst_nb.core.read import is_myst_markdown_notebook
+
+    return Path(path).suffix == ".md" and is_myst_markdown_notebook(Path(path).read_text(encoding="utf-8"))
+
+
+def read_page(page_or_path):
+    """A page as an ``nbformat.NotebookNode``: a toc entry (``"book/01-rnn-cell/rnn-cell"``) or a path.
+
+    An ``.md`` file is read with myst-nb's reader (``read_myst_markdown_notebook``, with the MyST
+    extensions of ``_config.yml``), as the build reads it: a text notebook gives its code cells
+    (source and options such as ``tags``) and markdown cells; a plain Markdown page gives markdown
+    cells only. An ``.ipynb`` is read with nbformat.
+    """
+    path = Path(page_or_path)
+    if path.suffix not in PAGE_SUFFIXES:
+        path = page_source(page_or_path)
+    elif not path.is_absolute():
+        path = ROOT / path
+    if path.suffix == ".ipynb":
+        import nbformat
+
+        return nbformat.read(path, as_version=4)
+    from myst_nb.core.read import read_myst_markdown_notebook
+    from myst_parser.config.main import MdParserConfig
+
+    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8")) or {}
+    extensions = (config.get("parse") or {}).get("myst_enable_extensions") or []
+    return read_myst_markdown_notebook(path.read_text(encoding="utf-8"),
+                                       config=MdParserConfig(enable_extensions=set(extensions)), path=path)
+
+
+# ------------------------------------------------------------------------------ kernel environment
+
+# What the book's notebooks run with, on top of the caller's environment (PREPENDED names go in
+# front of the caller's value, the others replace it; UNSET names are removed):
+KERNEL_ENV = {
+    # The kernelspec "python3" must resolve to .venv's python (TensorFlow, Keras, rnncourse) ...
+    "PATH": str(VENV / "bin"),
+    "VIRTUAL_ENV": str(VENV),
+    # ... and Jupyter must find .venv's kernelspec first.
+    "JUPYTER_PATH": str(VENV / "share" / "jupyter"),
+    # No TensorFlow C++ log below FATAL. rnncourse.framework.setup() also silences TF's start-up
+    # notices at their source, whatever this says. (PYTHONWARNINGS is left alone: a warning in a
+    # notebook shows as a stderr block in the page, which the tests reject.)
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    # Silences a debugger notice some ipykernels print on stderr.
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+}
+PREPENDED = ("PATH", "JUPYTER_PATH")
+UNSET = (
+    "PYTHONHOME",  # would point the kernel's python at another installation
+    # Set by pytest for its subprocesses; ipykernel then leaves the kernel's fd 1 and 2 alone, so
+    # output written there by C++ (TensorFlow's logs) would go to the build log instead of the
+    # cells: a build run by the tests would not show what a reader's build shows.
+    "PYTEST_CURRENT_TEST",
+)
+
+
+def kernel_env(base=None):
+    """``base`` (default ``os.environ``) with ``KERNEL_ENV`` applied: a new dict, ``base`` untouched."""
+    env = dict(os.environ if base is None else base)
+    for name, value in KERNEL_ENV.items():
+        if name in PREPENDED:
+            rest = [p for p in env.get(name, "").split(os.pathsep) if p and p != value]
+            value = os.pathsep.join([value, *rest])
+        env[name] = value
+    for name in UNSET:
+        env.pop(name, None)
+    return env
+
+
+def shell_exports(base=None):
+    """POSIX shell lines that turn ``base`` (default ``os.environ``) into ``kernel_env(base)``."""
+    base = dict(os.environ if base is None else base)
+    env = kernel_env(base)
+    lines = [f"export {name}={shlex.quote(value)}" for name, value in env.items() if base.get(name) != value]
+    # UNSET names always (harmless when unset): the caller may have removed them to run python.
+    lines += [f"unset {name}" for name in sorted(set(base) - set(env) | set(UNSET))]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------ Sphinx: .ipynb download
+
+
+def _offer_executed_notebook(app, pagename, templatename, context, doctree):
+    """Put a text-notebook page's executed notebook in ``_sources/`` and in the download menu.
+
+    sphinx-book-theme does this only when launch buttons are configured (the book has none: they
+    need the network); the menu reads ``context["ipynb_source"]`` (priority 501, so run before).
+    """
+    if not str(app.env.doc2path(pagename)).endswith(".md") or "kernelspec" not in app.env.metadata.get(pagename, {}):
+        return
+    executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
+    if not executed.is_file():
+        return
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(executed, target)
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def setup(app):
+    """Sphinx extension entry point (``sphinx: extra_extensions: [rnncourse.book]``)."""
+    app.connect("html-page-context", _offer_executed_notebook, priority=500)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+# ----------------------------------------------------------------------------------- command line
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv == ["env"]:
+        print(shell_exports())
+        return 0
+    if argv == ["pages"]:
+        print("\n".join(toc_pages()))
+        return 0
+    print("usage: python -m rnncourse.book env    # export lines of the book's kernel environment\n"
+          "       python -m rnncourse.book pages  # the pages of _toc.yml, root first", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

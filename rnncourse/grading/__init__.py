@@ -1,0 +1,1 @@
+"""The course's grader: intake, sandbox, engine and the instructor's command."""

@@ -1,0 +1,93 @@
+"""The reference file format: one place that writes and reads ``autograder/references/NN-slug.npz``.
+
+A reference file holds, for every graded function of one chapter, how it is checked (its
+:class:`~rnncourse.checks.Graded` spec) and its cases: the inputs a student never sees and the
+outputs Keras / TensorFlow produced for them. It is a plain ``.npz`` (a zip of ``.npy`` members,
+read with ``allow_pickle=False``): numpy arrays are members of their own, every other value
+(texts, lists, dicts, numbers) and the specs sit in one JSON member, ``manifest.npy``.
+
+Files are written deterministically (fixed timestamps, sorted members), so unchanged references
+stay byte-identical and git shows no churn; :func:`checksum` is what the grader verifies.
+"""
+
+import hashlib
+import io
+import json
+import zipfile
+from functools import cache
+
+import numpy as np
+
+from .checks import Graded
+from .paths import REFERENCES
+
+MANIFEST = "manifest"
+
+
+def path_of(assignment):
+    return REFERENCES / f"{assignment}.npz"
+
+
+def _encode(value, key, arrays):
+    if isinstance(value, np.ndarray) and value.dtype.kind not in "U":
+        arrays[key] = value
+        return {"array": key}
+    if isinstance(value, np.ndarray):  # texts as str, vocabularies as lists of str
+        value = value.tolist()
+    if isinstance(value, np.generic):
+        value = value.item()
+    return {"value": value}
+
+
+def write(path, functions):
+    """Save ``{function: (Graded, [case dict, ...])}``; every case needs a ``description``."""
+    arrays, manifest = {}, {}
+    for function, (graded, cases) in sorted(functions.items()):
+        encoded = []
+        for i, case in enumerate(cases):
+            missing = {"description", *graded.fields} - set(case)
+            if missing:
+                raise ValueError(f"{function} case {i} lacks {sorted(missing)}")
+            encoded.append({field: _encode(value, f"{function}/{i}/{field}", arrays)
+                            for field, value in case.items()})
+        manifest[function] = {"graded": graded.to_json(), "cases": encoded}
+    arrays[MANIFEST] = np.array(json.dumps(manifest, sort_keys=True, ensure_ascii=False))
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for key in sorted(arrays):
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.asarray(arrays[key]), allow_pickle=False)
+            archive.writestr(zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0)), buffer.getvalue(),
+                             compress_type=zipfile.ZIP_DEFLATED)
+
+
+def read(path):
+    """``{function: (Graded, [case dict, ...])}`` as :func:`write` was given it (arrays as arrays)."""
+    with np.load(path, allow_pickle=False) as data:
+        manifest = json.loads(str(data[MANIFEST]))
+        return {function: (Graded.from_json(entry["graded"]),
+                           [{field: data[v["array"]] if "array" in v else v["value"] for field, v in case.items()}
+                            for case in entry["cases"]])
+                for function, entry in manifest.items()}
+
+
+def checksum(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@cache
+def _index():
+    """function name -> assignment, over every reference file (function names are unique in the course)."""
+    index = {}
+    for path in sorted(REFERENCES.glob("*.npz")):
+        with np.load(path, allow_pickle=False) as data:
+            for function in json.loads(str(data[MANIFEST])):
+                index[function] = path.stem
+    return index
+
+
+def of_function(function):
+    """(Graded, cases) of one graded function, wherever its chapter is."""
+    assignment = _index().get(function)
+    if assignment is None:
+        raise LookupError(f"no reference outputs for {function!r}: run `python autograder/make_references.py`")
+    return read(path_of(assignment))[function]
