@@ -16,8 +16,8 @@ Only numpy is imported here: grading never starts TensorFlow.
 """
 
 import copy
-import sys
 import signal
+import sys
 import threading
 import traceback
 import warnings
@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from .grading.worker import same  # exact equality of nested arrays, lists and dicts
 
 
 # Keras computes in float32; a student may compute in float32 or float64. tests/test_checks.py
@@ -112,23 +114,11 @@ def _check_unmodified(name, before, after):
     labelled = [(f"argument {i + 1}", a, b) for i, (a, b) in enumerate(zip(args0, args1))]
     labelled += [(f"argument '{k}'", kwargs0[k], kwargs1[k]) for k in kwargs0]
     for label, old, new in labelled:
-        if not _same(old, new):
+        if not same(old, new):
             raise StudentCodeError(
                 f"{name} modified its input ({label}) in place; work on a copy instead "
                 "(e.g. `x = x.copy()` or build a new array)"
             )
-
-
-def _same(old, new):
-    if isinstance(old, np.ndarray):
-        return isinstance(new, np.ndarray) and old.shape == new.shape and old.dtype == new.dtype and bool(
-            np.array_equal(old, new, equal_nan=old.dtype.kind in "fc")
-        )
-    if isinstance(old, dict):
-        return isinstance(new, dict) and old.keys() == new.keys() and all(_same(old[k], new[k]) for k in old)
-    if isinstance(old, (list, tuple)):
-        return type(old) is type(new) and len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new))
-    return old == new
 
 
 def _as_array(name, what, got):

@@ -55,6 +55,7 @@ def _hide(cell):
 
 
 CELL_LIMIT = 20_000  # characters of one cell shown back to the student
+PAGE_LIMIT = 200_000  # characters of code on one page: past it, cells are listed by name only
 STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
 pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;border-left:3px solid #ccc}
@@ -82,8 +83,12 @@ def feedback_page(title, assignment, steps, result, outcome):
     else:
         body.append("<h2>Your notebook as it was graded</h2><p>Hidden tests ran where a test cell says so; "
                     "their code is not shown.</p>")
+        shown = 0
         for step in steps:
             source = step.source if len(step.source) <= CELL_LIMIT else step.source[:CELL_LIMIT] + "\n# [cut]"
+            shown += len(source)
+            if shown > PAGE_LIMIT and not step.test:
+                source = f"# ({step.label}: not shown, the page is long enough)"
             if step.checks:
                 source = source.rstrip() + "\n" + HIDDEN_NOTE
             body.append(f"<pre><code>{esc(source)}</code></pre>")

@@ -148,6 +148,11 @@ def test_instructor_mistakes_exit_2_with_one_line(args, message, tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+def test_a_course_dir_inside_the_submissions_is_an_instructor_mistake(tmp_path):
+    done = run_grade("01-rnn-cell", tmp_path, "--course-dir", tmp_path / "course")
+    assert done.returncode == 2 and "is inside the submissions folder" in done.stderr
+
+
 def test_empty_submissions_folder_is_an_instructor_mistake(tmp_path):
     (tmp_path / "empty").mkdir()
     done = run_grade("01-rnn-cell", tmp_path / "empty", "--course-dir", tmp_path / "course")
@@ -187,9 +192,34 @@ def test_a_later_batch_adds_and_regrading_is_explicit(tmp_path):
 def test_no_sandbox_means_no_grading_unless_asked(tmp_path, monkeypatch):
     from rnncourse.grading import sandbox
 
+    (tmp_path / "class").mkdir()
+    build("01-rnn-cell", "alice", load("01-rnn-cell")["solution"], tmp_path / "class")
     monkeypatch.setattr(sandbox, "missing_protections", lambda: ["no network"])
     with pytest.raises(command.InstructorError, match="no network.*--unprotected"):
-        command.grade_class("01-rnn-cell", tmp_path, tmp_path / "course")
+        command.grade_class("01-rnn-cell", tmp_path / "class", tmp_path / "course")
+    results, *_ = command.grade_class("01-rnn-cell", tmp_path / "class", tmp_path / "course", unprotected=True)
+    assert [(r.student_id, r.score) for r in results] == [("alice", 7)]
+
+
+def test_a_messy_class_zip_loses_nobody_and_says_what_it_ignored(tmp_path):
+    """Sections, a stray file, a non-Latin name, an upper-case suffix, and a symlink to the solution."""
+    fixtures = load("01-rnn-cell")
+    folder = tmp_path / "download"
+    for name in ("section-a/张伟", "section-a/Zoë Müller", "section-b/bob", "section-b/carol"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        build("01-rnn-cell", name.split("/")[1], fixtures["solution"], folder / name.split("/")[0])
+    (folder / "section-b" / "bob.ipynb").rename(folder / "section-b" / "bob.IPYNB")
+    (folder / "README.txt").write_text("grades are due friday")
+    (folder / "section-b" / "mallory.ipynb").symlink_to(SOLUTIONS / "01-rnn-cell" / "exercise.ipynb")
+    done = run_grade("01-rnn-cell", folder, "--course-dir", tmp_path / "course")
+    assert done.returncode == 0, done.stderr
+    with open(tmp_path / "course" / "grades" / "01-rnn-cell.csv", encoding="utf-8") as f:
+        rows = {row["name"]: row for row in csv.DictReader(f)}
+    assert sorted(rows) == ["Zoë Müller", "bob", "carol", "mallory", "张伟"]
+    assert all(rows[n]["score"] == "7" for n in ("Zoë Müller", "bob", "carol", "张伟"))
+    assert rows["mallory"]["score"] == "0" and "symbolic link" in rows["mallory"]["reason"]
+    assert re.fullmatch(r"[A-Za-z0-9._-]+", rows["张伟"]["student"]) and rows["张伟"]["student"] != rows["Zoë Müller"]["student"]
+    assert "ignored README.txt: not a notebook" in done.stdout
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_what_was_graded(tmp_path):

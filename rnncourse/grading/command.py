@@ -53,7 +53,7 @@ class Result:
     name: str
     entry: str
     score: float = 0.0
-    status: str = "graded"  # graded, invalid notebook, missing
+    status: str = "graded"  # graded, invalid notebook, missing, error (the grader's fault: see review)
     reason: str = ""
     review: str = ""
     tests: dict = field(default_factory=dict)
@@ -184,6 +184,9 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
     if not sandbox_site().is_dir():
         raise InstructorError(f"{sandbox_site()} is missing: run `bash scripts/setup.sh`")
     course = Path(course).resolve()
+    if Path(submissions).is_dir() and course.is_relative_to(Path(submissions).resolve()):
+        raise InstructorError(f"the course directory {course} is inside the submissions folder {submissions}: "
+                              "choose another --course-dir")
     course.mkdir(parents=True, exist_ok=True)
     print(f"protections: {', '.join(k for k, v in sandbox.protections().items() if v and not unprotected) or 'NONE'}"
           + (f"; missing: {', '.join(missing)}" if missing else ""), file=out)
@@ -241,7 +244,12 @@ def grade_one(trusted, sub, nb, options):
         result.status = "missing" if sub.notebook is None else "invalid notebook"
         result.reason = nb
         return result, None
-    outcome = engine.grade(trusted, nb, options)
+    try:
+        outcome = engine.grade(trusted, nb, options)
+    except Exception as error:  # the grader's own fault: this student is kept, the others go on
+        result.status, result.review = "error", f"the grader failed on this notebook ({type(error).__name__}: {error})"
+        result.reason = "your notebook could not be graded; your instructor has been told why"
+        return result, None
     result.tests, result.seconds = outcome.scores, outcome.seconds
     result.score = sum(outcome.scores.values())
     result.reason = "; ".join(f"{g}: {m}" for g, m in outcome.messages.items()) or "all tests passed"

@@ -110,8 +110,9 @@ def program(assignment, nb):
     for index, cell in enumerate(nb.cells):
         if cell.get("cell_type") != "code":
             continue
-        grade_id = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
-        if grade_id in assignment.locked:
+        meta = cell.get("metadata", {}).get("nbgrader")
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None  # any metadata may be stray
+        if isinstance(grade_id, str) and grade_id in assignment.locked:
             if grade_id not in seen:
                 seen.add(grade_id)
                 steps.append(assignment.locked[grade_id])
