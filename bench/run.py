@@ -18,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from rnncourse.book import kernel_env
 from rnncourse.course import assignments
 from rnncourse.grading.command import nbgrader_env
 from rnncourse.paths import EXERCISES, ROOT, SOLUTIONS
@@ -52,20 +53,11 @@ def run(cmd, log, env=None):
     return seconds, code
 
 
-def book_env():
-    """rnncourse.book.kernel_env() if there is one, else os.environ with .venv/bin first on PATH."""
-    try:
-        from rnncourse.book import kernel_env
-        return kernel_env()
-    except ImportError:
-        return {**os.environ, "PATH": os.pathsep.join([str(ROOT / ".venv" / "bin"), os.environ.get("PATH", "")])}
-
-
 def bench_book(tmp, args):
     out, log = tmp / "book", tmp / "book.log"
     for figure, cmd, env in (("cold build (scripts/build-book.sh)", ["bash", "scripts/build-book.sh"], None),
                              ("cached rebuild (jupyter-book build)", [ROOT / ".venv/bin/jupyter-book", "build", "."],
-                              book_env())):
+                              kernel_env())):
         mark = log.stat().st_size if log.exists() else 0
         seconds, code = run([*cmd, "--path-output", out], log, env)
         executed = log.read_text(errors="replace")[mark:].count("Executing notebook")
@@ -84,7 +76,7 @@ def bench_notebooks(tmp, args):
         start, note = time.perf_counter(), "ok"
         try:
             with open(tmp / "kernels.log", "a") as kernel_log:
-                client.execute(env=book_env(), stderr=kernel_log)
+                client.execute(env=kernel_env(), stderr=kernel_log)
         except Exception as error:  # a cell failed, the kernel died, a timeout
             note = f"{type(error).__name__}: {(str(error).strip().splitlines() or ['?'])[-1][:80]}"
             FAILED.append(f"notebook {page}: {note}")
