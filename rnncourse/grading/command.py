@@ -205,11 +205,10 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
     results, progress = [], Progress(len(work))
     pool = ThreadPoolExecutor(max(1, jobs))
     try:
-        futures = {pool.submit(grade_one, trusted, sub, nb, options): (sub, nb) for sub, nb in work}
+        futures = [pool.submit(grade_one, trusted, sub, nb, options) for sub, nb in work]
         for future in as_completed(futures):
-            sub, nb = futures[future]
             result, outcome = future.result()
-            save(course, assignment, trusted, result, nb, outcome, gradebook)
+            save(course, assignment, trusted, result, outcome, gradebook)
             results.append(result)
             progress.step(result, sum(trusted.points.values()))
     except KeyboardInterrupt:
@@ -257,15 +256,18 @@ def grade_one(trusted, sub, nb, options):
     return result, outcome
 
 
-def save(course, assignment, trusted, result, nb, outcome, gradebook):
+def save(course, assignment, trusted, result, outcome, gradebook):
     """The student's JSON record, gradebook entry and feedback page."""
     folder = course / "grades" / assignment
     folder.mkdir(parents=True, exist_ok=True)
+    try:
+        gradebook.record(result)
+    except Exception as error:  # the CSV and feedback still have the grade
+        result.review = "; ".join(filter(None, [result.review, f"not in gradebook.db ({type(error).__name__}: {error})"]))
     (folder / f"{result.student_id}.json").write_text(json.dumps(asdict(result), ensure_ascii=False, indent=1))
-    gradebook.record(result)
     page = course / "feedback" / result.student_id / assignment / Path(ASSIGNMENT_NOTEBOOK).with_suffix(".html").name
     page.parent.mkdir(parents=True, exist_ok=True)
-    steps = engine.program(trusted, nb) if outcome else []
+    steps = outcome.steps if outcome else []
     page.write_text(feedback_page(f"{assignment} feedback for {result.name}", trusted, steps, result, outcome),
                     encoding="utf-8")
 

@@ -73,6 +73,7 @@ class Outcome:
     messages: dict = field(default_factory=dict)  # test grade_id -> why it failed
     review: list = field(default_factory=list)  # why an instructor should look at the code
     seconds: float = 0.0
+    steps: list = field(default_factory=list)  # what ran, in order (the feedback shows it)
 
 
 def hidden_checks(source):
@@ -262,7 +263,7 @@ def grade(assignment, nb, options=Options()):
     """Run and judge one submission (a notebook node); return its Outcome."""
     started = time.monotonic()
     steps = program(assignment, nb)
-    outcome = Outcome(scores={gid: 0.0 for gid in assignment.points})
+    outcome = Outcome(scores={gid: 0.0 for gid in assignment.points}, steps=steps)
     risky = risky_names(steps, assignment)
     if risky:
         outcome.review.append(f"uses {', '.join(risky)}")
