@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .grading.worker import same  # exact equality of nested arrays, lists and dicts
+from .grading.worker import invoke
 
 
 # Keras computes in float32; a student may compute in float32 or float64. tests/test_checks.py
@@ -57,6 +57,10 @@ def _student_frame(tb):
     return None
 
 
+class _Timeout(BaseException):
+    """Raised by the alarm: a BaseException, so that the student's `except Exception` cannot keep it."""
+
+
 @contextmanager
 def _time_limit(seconds, name):
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
@@ -64,13 +68,13 @@ def _time_limit(seconds, name):
         return
 
     def on_alarm(signum, frame):
-        raise TimeoutError
+        raise _Timeout
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
-    except TimeoutError:
+    except _Timeout:
         raise StudentCodeError(
             f"{name} did not return within {seconds} s (a correct answer takes milliseconds): "
             "is there a loop that never ends?"
@@ -80,8 +84,9 @@ def _time_limit(seconds, name):
         signal.signal(signal.SIGALRM, previous)
 
 
-def call(fn, *args, timeout=CALL_TIMEOUT, **kwargs):
-    """Call the student's ``fn`` the way the hidden tests do, and return its result.
+def call(fn, *args, timeout=CALL_TIMEOUT, name=None):
+    """Call the student's ``fn`` the way the hidden tests do (:func:`rnncourse.grading.worker.invoke`),
+    in the notebook's own kernel, and return its result.
 
     - warnings the call emits are silenced (nbgrader scores any stderr output 0, and a correct
       answer must not lose points for a harmless RuntimeWarning);
@@ -89,36 +94,18 @@ def call(fn, *args, timeout=CALL_TIMEOUT, **kwargs):
     - the inputs must come back unmodified (compared exactly);
     - an exception is reported with the student's own line that raised it.
     """
-    name = getattr(fn, "__name__", repr(fn))
-    if not callable(fn):
-        raise StudentCodeError(f"{name} should be a function, but it is a {type(fn).__name__}")
-    before = copy.deepcopy((args, kwargs))
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"), _time_limit(timeout, name):
-            warnings.simplefilter("ignore")
-            result = fn(*args, **kwargs)
-    except StudentCodeError:
-        raise
-    except NotImplementedError:
-        raise StudentCodeError(f"{name} is not implemented yet (it raises NotImplementedError)") from None
-    except Exception as error:  # the student's bug, reported in their terms
-        where = _student_frame(error.__traceback__)
-        where = f" at {where}" if where else ""
-        raise StudentCodeError(f"{name} raised {type(error).__name__}{where}: {error}") from None
-    _check_unmodified(name, before, (args, kwargs))
+    name = name or getattr(fn, "__name__", repr(fn))
+    with warnings.catch_warnings(), np.errstate(all="ignore"), _time_limit(timeout, name):
+        warnings.simplefilter("ignore")
+        result, error = invoke(name, fn, list(args), explain=_explain, catch=Exception)
+    if error:
+        raise StudentCodeError(error)
     return result
 
 
-def _check_unmodified(name, before, after):
-    (args0, kwargs0), (args1, kwargs1) = before, after
-    labelled = [(f"argument {i + 1}", a, b) for i, (a, b) in enumerate(zip(args0, args1))]
-    labelled += [(f"argument '{k}'", kwargs0[k], kwargs1[k]) for k in kwargs0]
-    for label, old, new in labelled:
-        if not same(old, new):
-            raise StudentCodeError(
-                f"{name} modified its input ({label}) in place; work on a copy instead "
-                "(e.g. `x = x.copy()` or build a new array)"
-            )
+def _explain(error):
+    where = _student_frame(error.__traceback__)
+    return f"{type(error).__name__}{f' at {where}' if where else ''}: {error}"
 
 
 def _as_array(name, what, got):
@@ -294,8 +281,6 @@ def check(function, dtype=None):
 
     caller = sys._getframe(1)  # a notebook cell: its locals are the notebook's globals
     fn = caller.f_locals.get(function, caller.f_globals.get(function))
-    if fn is None:
-        raise StudentCodeError(f"{function} is not defined: keep the function's name as given")
     graded, cases = of_function(function)
     for case in cases:
-        judge(function, graded, case, call(fn, *arguments(graded, case, dtype)), dtype)
+        judge(function, graded, case, call(fn, *arguments(graded, case, dtype), name=function), dtype)

@@ -151,24 +151,30 @@ def run(namespace, message):
     return {"ok": True}
 
 
-def call(namespace, message, blobs):
-    name = message["function"]
-    fn = namespace.get(name)
+def invoke(name, fn, args, explain=describe, catch=BaseException):
+    """Call a student's function the way every hidden test does: ``(result, None)``, or ``(None, what
+    went wrong)`` in the student's terms (not a function, not implemented, raised, modified its input)."""
     if not callable(fn):
-        return {"ok": False, "error": f"{name} is not defined (keep the function's name as given)"
-                if fn is None else f"{name} should be a function, but it is a {type(fn).__name__}"}, []
-    args = unpack(message["args"], blobs)
+        return None, (f"{name} is not defined (keep the function's name as given)" if fn is None
+                      else f"{name} should be a function, but it is a {type(fn).__name__}")
     before = copy.deepcopy(args)
     try:
         result = fn(*args)
     except NotImplementedError:
-        return {"ok": False, "error": f"{name} is not implemented yet (it raises NotImplementedError)"}, []
-    except BaseException as error:  # noqa: B036
-        return {"ok": False, "error": f"{name} raised {describe(error)}"}, []
+        return None, f"{name} is not implemented yet (it raises NotImplementedError)"
+    except catch as error:  # SystemExit and KeyboardInterrupt too, unless the caller needs them
+        return None, f"{name} raised {explain(error)}"
     for i, (old, new) in enumerate(zip(before, args)):
         if not same(old, new):
-            return {"ok": False, "error": f"{name} modified its input (argument {i + 1}) in place; work on a "
-                                          "copy instead (e.g. `x = x.copy()` or build a new array)"}, []
+            return None, (f"{name} modified its input (argument {i + 1}) in place; work on a copy instead "
+                          "(e.g. `x = x.copy()` or build a new array)")
+    return result, None
+
+
+def call(namespace, message, blobs):
+    result, error = invoke(message["function"], namespace.get(message["function"]), unpack(message["args"], blobs))
+    if error:
+        return {"ok": False, "error": error}, []
     out = []
     return {"ok": True, "result": pack(result, out)}, out
 
