@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .grading.worker import invoke
+from .grading.worker import Function, invoke
 
 
 # Keras computes in float32; a student may compute in float32 or float64. tests/test_checks.py
@@ -84,7 +84,7 @@ def _time_limit(seconds, name):
         signal.signal(signal.SIGALRM, previous)
 
 
-def call(fn, *args, timeout=CALL_TIMEOUT, name=None):
+def call(fn, *args, timeout=CALL_TIMEOUT, name=None, keywords=None):
     """Call the student's ``fn`` the way the hidden tests do (:func:`rnncourse.grading.worker.invoke`),
     in the notebook's own kernel, and return its result.
 
@@ -97,7 +97,7 @@ def call(fn, *args, timeout=CALL_TIMEOUT, name=None):
     name = name or getattr(fn, "__name__", repr(fn))
     with warnings.catch_warnings(), np.errstate(all="ignore"), _time_limit(timeout, name):
         warnings.simplefilter("ignore")
-        result, error = invoke(name, fn, list(args), explain=_explain, catch=Exception)
+        result, error = invoke(name, fn, list(args), keywords, explain=_explain, catch=Exception)
     if error:
         raise StudentCodeError(error)
     return result
@@ -111,6 +111,8 @@ def _explain(error):
 def _as_array(name, what, got):
     if isinstance(got, np.ndarray):
         return got
+    if isinstance(got, (int, float, np.generic)) and not isinstance(got, bool):
+        return np.asarray(got)  # a scalar result (a norm, a loss) may be a Python or numpy number
     if hasattr(got, "__array__") and not isinstance(got, (str, bytes)):
         return np.asarray(got)
     raise StudentCodeError(f"{what} of {name} should be a numpy array, but it is a {type(got).__name__}")
@@ -196,8 +198,20 @@ def check_equal(name, got, expected, what="the result", case=""):
         raise StudentCodeError(f"{name}: {what} has the right size but the wrong content{context}")
 
 
-def unpack(name, result, outputs):
-    """The student's result as a tuple of the named ``outputs``, with a clear message if it has the wrong form."""
+def unpack(name, result, outputs, returns="tuple"):
+    """The student's result as a tuple of the named ``outputs``, with a clear message if it has the wrong form.
+
+    ``returns="dict"``: the function returns a dict with the outputs as its keys (gradients by name).
+    """
+    if returns == "dict":
+        if not isinstance(result, dict):
+            raise StudentCodeError(f"{name} should return a dict with keys {', '.join(outputs)}, "
+                                   f"but it returned a {type(result).__name__}")
+        missing = [o for o in outputs if o not in result]
+        if missing:
+            raise StudentCodeError(f"{name} should return a dict with keys {', '.join(outputs)}; "
+                                   f"missing: {', '.join(missing)}")
+        return tuple(result[o] for o in outputs)
     if len(outputs) == 1:
         return (result,)
     if not isinstance(result, (tuple, list)) or len(result) != len(outputs):
@@ -226,32 +240,48 @@ class Output:
 @dataclass(frozen=True)
 class Graded:
     """How one graded function is checked: the case fields passed as its arguments, in order, and
-    its outputs (several outputs: the function returns a tuple)."""
+    its outputs (several outputs: the function returns a tuple, or a dict when ``returns="dict"``).
+
+    ``options`` are keyword arguments with defaults: a case passes those it holds, by name, and a
+    case without them tests the defaults. ``functions`` are inputs that hold the source of a numpy
+    function (``"lambda x: np.sum(x ** 3)"``); the student's code receives it as a callable.
+    """
 
     inputs: tuple
     outputs: tuple = field(default_factory=tuple)
+    options: tuple = ()
+    functions: tuple = ()
+    returns: str = "tuple"
 
     @property
     def fields(self):
         return {*self.inputs, *(o.name for o in self.outputs)}
 
     def to_json(self):
-        return asdict(self)
+        default = Graded(())
+        return {k: v for k, v in asdict(self).items() if k in ("inputs", "outputs") or v != getattr(default, k)}
 
     @classmethod
     def from_json(cls, data):
         outputs = tuple(Output(**{**o, "axes": tuple(o["axes"])}) for o in data["outputs"])
-        return cls(tuple(data["inputs"]), outputs)
+        return cls(tuple(data["inputs"]), outputs, tuple(data.get("options", ())),
+                   tuple(data.get("functions", ())), data.get("returns", "tuple"))
 
 
 def arguments(graded, case, dtype=None):
-    """The arguments of one case; with ``dtype`` every float array is converted to it."""
-    def convert(value):
+    """``(args, keywords)`` of one case; with ``dtype`` every float array (also inside lists and
+    tuples) is converted to it."""
+    def convert(name, value):
+        if name in graded.functions:
+            return Function(value)
         if dtype and isinstance(value, np.ndarray) and value.dtype.kind == "f":
             return value.astype(dtype)
+        if isinstance(value, (list, tuple)) and any(isinstance(v, (np.ndarray, list, tuple)) for v in value):
+            return type(value)(convert("", v) for v in value)
         return copy.deepcopy(value)
 
-    return [convert(case[name]) for name in graded.inputs]
+    keywords = {name: convert(name, case[name]) for name in graded.options if name in case}
+    return [convert(name, case[name]) for name in graded.inputs], keywords
 
 
 def describe(case, dtype=None):
@@ -261,13 +291,21 @@ def describe(case, dtype=None):
 def judge(function, graded, case, result, dtype=None):
     """Raise StudentCodeError unless ``result`` (what the student's function returned) matches the case."""
     names = tuple(o.name for o in graded.outputs)
-    for output, value in zip(graded.outputs, unpack(function, result, names)):
+    for output, value in zip(graded.outputs, unpack(function, result, names, graded.returns)):
         expected = case[output.name]
-        if output.compare == "close":
+        if output.compare != "close":
+            check_equal(function, value, expected, what=output.name, case=describe(case, dtype))
+        elif isinstance(expected, list):  # a list of arrays (one per gradient): judged one by one
+            if not isinstance(value, (list, tuple)) or len(value) != len(expected):
+                form = f"{len(value)} items" if isinstance(value, (list, tuple)) else f"a {type(value).__name__}"
+                raise StudentCodeError(f"{function}: {output.name} should be a list of {len(expected)} arrays, "
+                                       f"but it is {form} ({describe(case, dtype)})")
+            for i, (got, want) in enumerate(zip(value, expected)):
+                check_array(function, got, want, what=f"{output.name}[{i}]", case=describe(case, dtype),
+                            rtol=output.rtol, atol=output.atol)
+        else:
             check_array(function, value, expected, what=output.name, case=describe(case, dtype),
                         rtol=output.rtol, atol=output.atol, axes=output.axes or None)
-        else:
-            check_equal(function, value, expected, what=output.name, case=describe(case, dtype))
 
 
 def check(function, dtype=None):
@@ -283,4 +321,5 @@ def check(function, dtype=None):
     fn = caller.f_locals.get(function, caller.f_globals.get(function))
     graded, cases = of_function(function)
     for case in cases:
-        judge(function, graded, case, call(fn, *arguments(graded, case, dtype), name=function), dtype)
+        args, keywords = arguments(graded, case, dtype)
+        judge(function, graded, case, call(fn, *args, name=function, keywords=keywords), dtype)

@@ -32,11 +32,25 @@ def _encode(value, key, arrays):
     if isinstance(value, np.ndarray) and value.dtype.kind not in "U":
         arrays[key] = value
         return {"array": key}
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (np.ndarray, list, tuple)) for v in value):
+        # a list of arrays (gradients), a list of (kernel, recurrent_kernel, bias) tuples, ragged rows
+        return {"list" if isinstance(value, list) else "tuple":
+                [_encode(v, f"{key}/{i}", arrays) for i, v in enumerate(value)]}
     if isinstance(value, np.ndarray):  # texts as str, vocabularies as lists of str
         value = value.tolist()
     if isinstance(value, np.generic):
         value = value.item()
     return {"value": value}
+
+
+def _decode(encoded, data):
+    if "array" in encoded:
+        return data[encoded["array"]]
+    if "list" in encoded:
+        return [_decode(v, data) for v in encoded["list"]]
+    if "tuple" in encoded:
+        return tuple(_decode(v, data) for v in encoded["tuple"])
+    return encoded["value"]
 
 
 def write(path, functions):
@@ -65,7 +79,7 @@ def read(path):
     with np.load(path, allow_pickle=False) as data:
         manifest = json.loads(str(data[MANIFEST]))
         return {function: (Graded.from_json(entry["graded"]),
-                           [{field: data[v["array"]] if "array" in v else v["value"] for field, v in case.items()}
+                           [{field: _decode(v, data) for field, v in case.items()}
                             for case in entry["cases"]])
                 for function, entry in manifest.items()}
 

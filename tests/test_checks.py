@@ -188,3 +188,79 @@ def test_check_judges_the_calling_notebooks_function_on_every_case():
 
     with pytest.raises(StudentCodeError, match="rnn_cell_forward: h does not match Keras"):
         checks.check("rnn_cell_forward")
+
+
+# ------------------------------------------------ the forms later chapters need: keywords, functions, dicts, lists
+
+SPECIAL = checks.Graded(inputs=("f", "x"), outputs=(checks.Output("dx"), checks.Output("parts")),
+                        options=("eps",), functions=("f",), returns="dict")
+SPECIAL_CASE = dict(f="lambda x: np.sum(x ** 3)", x=np.array([1.0, -2.0]), eps=1e-3,
+                    dx=np.array([3.0, 12.0]), parts=[np.ones(2), np.zeros((1, 3))], description="a case")
+
+
+def special(f, x, eps=1e-5):
+    """A correct answer to SPECIAL: central differences by name, and a list of arrays."""
+    dx = np.array([(f(x + eps * e) - f(x - eps * e)) / (2 * eps) for e in np.eye(len(x))])
+    return {"dx": dx, "parts": [np.ones(2), np.zeros((1, 3))], "extra": "ignored"}
+
+
+def test_keyword_options_are_passed_by_name_only_when_the_case_holds_them():
+    args, keywords = checks.arguments(SPECIAL, SPECIAL_CASE, dtype="float32")
+    assert keywords == {"eps": 1e-3} and args[1].dtype == np.float32
+    assert checks.arguments(SPECIAL, {k: v for k, v in SPECIAL_CASE.items() if k != "eps"})[1] == {}
+    defaults_only = checks.Graded(inputs=("x",), outputs=(checks.Output("y"),), options=("axis",))
+    with pytest.raises(StudentCodeError, match="unexpected keyword argument 'axis'"):
+        checks.call(lambda x: x, np.zeros(1), name="f", keywords={"axis": 0})
+    assert checks.arguments(defaults_only, {"x": np.zeros(1)})[1] == {}
+
+
+def test_a_function_input_reaches_the_student_as_a_callable_and_results_may_be_dicts_of_lists():
+    args, keywords = checks.arguments(SPECIAL, SPECIAL_CASE)
+    result = checks.call(special, *args, name="special", keywords=keywords)
+    checks.judge("special", SPECIAL, SPECIAL_CASE, result)
+    with pytest.raises(StudentCodeError, match="should return a dict with keys dx, parts; missing: parts"):
+        checks.judge("special", SPECIAL, SPECIAL_CASE, {"dx": result["dx"]})
+    with pytest.raises(StudentCodeError, match=r"parts\[1\] has shape \(3,\), expected \(1, 3\)"):
+        checks.judge("special", SPECIAL, SPECIAL_CASE, {**result, "parts": [np.ones(2), np.zeros(3)]})
+    with pytest.raises(StudentCodeError, match="parts should be a list of 2 arrays, but it is 1 items"):
+        checks.judge("special", SPECIAL, SPECIAL_CASE, {**result, "parts": [np.ones(2)]})
+    forward = {**result, "dx": np.array([(args[0](args[1] + 1e-3 * e) - args[0](args[1])) / 1e-3
+                                         for e in np.eye(2)])}
+    with pytest.raises(StudentCodeError, match="dx does not match"):
+        checks.judge("special", SPECIAL, SPECIAL_CASE, forward)
+
+
+def test_scalar_results_may_be_python_numbers():
+    checks.check_array("norm", 2.0, np.float32(2.0))
+    with pytest.raises(StudentCodeError, match="should be a numpy array, but it is a str"):
+        checks.check_array("norm", "2", np.float32(2.0))
+
+
+def test_functions_cross_to_the_worker_but_never_back():
+    from rnncourse.grading import worker
+
+    blobs = []
+    tree = worker.pack(checks.arguments(SPECIAL, SPECIAL_CASE), blobs)
+    args, keywords = worker.unpack(tree, blobs, functions=True)
+    assert args[0](np.array([2.0])) == 8.0 and keywords == {"eps": 1e-3}
+    assert isinstance(worker.unpack(tree, blobs)[0][0], worker.Unsupported), "a reply cannot carry code"
+    packed_args, packed_keywords = tree["tuple"]
+    reply, out = worker.call({"special": special}, {"function": "special", "args": packed_args,
+                                                    "keywords": packed_keywords}, blobs)
+    assert reply["ok"] and np.allclose(worker.unpack(reply["result"], out)["dx"], [3.0, 12.0])
+
+
+def test_nested_lists_of_arrays_round_trip_through_the_reference_file(tmp_path):
+    from rnncourse import references
+
+    graded = checks.Graded(inputs=("layers", "seqs"), outputs=(checks.Output("grads"),), options=("maxlen",))
+    case = dict(layers=[(np.ones((2, 3), np.float32), np.zeros(3))], seqs=[[1, 2], [], np.arange(3)],
+                grads=[np.ones(1), np.zeros((2, 2))], description="nested")
+    references.write(tmp_path / "r.npz", {"f": (graded, [case])})
+    [(back_graded, [back])] = references.read(tmp_path / "r.npz").values()
+    assert back_graded == graded
+    assert isinstance(back["layers"][0], tuple) and back["layers"][0][0].dtype == np.float32
+    assert back["seqs"][:2] == [[1, 2], []] and np.array_equal(back["seqs"][2], np.arange(3))
+    assert [g.shape for g in back["grads"]] == [(1,), (2, 2)]
+    args, _ = checks.arguments(graded, back, dtype="float64")
+    assert args[0][0][0].dtype == np.float64 and isinstance(args[0][0], tuple)

@@ -305,8 +305,9 @@ def run_step(session, assignment, step, options, deadline):
             graded, cases = assignment.references[function]
             for case in cases:
                 blobs = []
-                args = worker.pack(arguments(graded, case, dtype), blobs)
-                reply, out = session.exchange({"op": "call", "function": function, "args": args}, blobs,
+                args, keywords = (worker.pack(part, blobs) for part in arguments(graded, case, dtype))
+                reply, out = session.exchange({"op": "call", "function": function, "args": args,
+                                               "keywords": keywords}, blobs,
                                               min(limit, deadline - time.monotonic()))
                 if not reply.get("ok"):
                     return f"StudentCodeError: {reply.get('error', 'failed')}"

@@ -28,8 +28,32 @@ MAX_MESSAGE = 64 << 20  # bytes in one message, either way
 ARRAY_KINDS = "biufcU"  # dtypes that cross: no objects, no structured types
 
 
+class Function:
+    """A numpy function that a hidden test hands to the student's code (``numerical_gradient``'s
+    ``f``), given by its source: ``Function("lambda x: np.sum(np.sin(x))")`` is called like the lambda."""
+
+    def __init__(self, source):
+        self.source = source
+        self.fn = None
+
+    def __call__(self, *args, **kwargs):
+        if self.fn is None:
+            self.fn = eval(compile(self.source, "<the test's function>", "eval"), {"np": np})
+        return self.fn(*args, **kwargs)
+
+    def __eq__(self, other):
+        return isinstance(other, Function) and other.source == self.source
+
+    __hash__ = None
+
+    def __repr__(self):
+        return "<the test's function>"
+
+
 def pack(value, blobs):
     """A JSON-able tree for ``value``; array bytes are appended to ``blobs``."""
+    if isinstance(value, Function):
+        return {"function": value.source}
     if isinstance(value, (bool, int, float, str)) or value is None:
         return value if not isinstance(value, str) else str(value)
     if isinstance(value, (np.ndarray, np.generic)):
@@ -46,10 +70,14 @@ def pack(value, blobs):
     return {"unsupported": f"a {type(value).__name__}"}
 
 
-def unpack(tree, blobs):
-    """The value :func:`pack` described; arrays are rebuilt from bytes with a checked dtype."""
+def unpack(tree, blobs, functions=False):
+    """The value :func:`pack` described; arrays are rebuilt from bytes with a checked dtype. A
+    :class:`Function` is rebuilt only where ``functions`` allows it (the worker reading the grader's
+    arguments), never from what a student's code sent back."""
     if not isinstance(tree, dict):
         return tree
+    if "function" in tree:
+        return Function(str(tree["function"])) if functions else Unsupported("a function")
     if "array" in tree:
         dtype = np.dtype(tree["dtype"])
         if dtype.kind not in ARRAY_KINDS:
@@ -57,11 +85,11 @@ def unpack(tree, blobs):
         array = np.frombuffer(blobs[tree["array"]], dtype=dtype).reshape(tree["shape"]).copy()
         return array[()] if tree.get("scalar") else array
     if "list" in tree:
-        return [unpack(v, blobs) for v in tree["list"]]
+        return [unpack(v, blobs, functions) for v in tree["list"]]
     if "tuple" in tree:
-        return tuple(unpack(v, blobs) for v in tree["tuple"])
+        return tuple(unpack(v, blobs, functions) for v in tree["tuple"])
     if "dict" in tree:
-        return {unpack(k, blobs): unpack(v, blobs) for k, v in tree["dict"]}
+        return {unpack(k, blobs): unpack(v, blobs, functions) for k, v in tree["dict"]}
     return Unsupported(tree.get("unsupported", "something"))
 
 
@@ -151,28 +179,32 @@ def run(namespace, message):
     return {"ok": True}
 
 
-def invoke(name, fn, args, explain=describe, catch=BaseException):
+def invoke(name, fn, args, keywords=None, explain=describe, catch=BaseException):
     """Call a student's function the way every hidden test does: ``(result, None)``, or ``(None, what
     went wrong)`` in the student's terms (not a function, not implemented, raised, modified its input)."""
     if not callable(fn):
         return None, (f"{name} is not defined (keep the function's name as given)" if fn is None
                       else f"{name} should be a function, but it is a {type(fn).__name__}")
-    before = copy.deepcopy(args)
+    keywords = keywords or {}
+    before = copy.deepcopy((args, keywords))
     try:
-        result = fn(*args)
+        result = fn(*args, **keywords)
     except NotImplementedError:
         return None, f"{name} is not implemented yet (it raises NotImplementedError)"
     except catch as error:  # SystemExit and KeyboardInterrupt too, unless the caller needs them
         return None, f"{name} raised {explain(error)}"
-    for i, (old, new) in enumerate(zip(before, args)):
-        if not same(old, new):
-            return None, (f"{name} modified its input (argument {i + 1}) in place; work on a copy instead "
+    changed = [f"argument {i + 1}" for i, (old, new) in enumerate(zip(before[0], args)) if not same(old, new)]
+    changed += [f"argument {k}" for k in keywords if not same(before[1][k], keywords[k])]
+    if changed:
+        return None, (f"{name} modified its input ({changed[0]}) in place; work on a copy instead "
                           "(e.g. `x = x.copy()` or build a new array)")
     return result, None
 
 
 def call(namespace, message, blobs):
-    result, error = invoke(message["function"], namespace.get(message["function"]), unpack(message["args"], blobs))
+    args = unpack(message["args"], blobs, functions=True)
+    keywords = unpack(message.get("keywords", {"dict": []}), blobs, functions=True)
+    result, error = invoke(message["function"], namespace.get(message["function"]), args, keywords)
     if error:
         return {"ok": False, "error": error}, []
     out = []
