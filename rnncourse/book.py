@@ -11,8 +11,10 @@
       eval "$(.venv/bin/python -m rnncourse.book env)"   # prints `export ...` / `unset ...` lines
 
 * As a Sphinx extension (``sphinx.extra_extensions`` in ``_config.yml``) it offers each chapter
-  page's executed notebook as an ``.ipynb`` download in the page's download menu, as the page of a
-  stored ``.ipynb`` did before the chapters became text notebooks.
+  page's executed notebook as an ``.ipynb`` download in the page's download menu, headed by how to
+  run it anywhere, and serves this package as a wheel with the site (``python/WHEEL``): one
+  ``pip install "WHEEL[book]"`` sets up a fresh environment for every chapter (the ``book`` extra
+  is ``requirements-book.txt``, the versions the book was executed with).
 
 Imports nothing heavy (no numpy, no TensorFlow); myst-nb and nbformat only when a page is read.
 """
@@ -20,7 +22,10 @@ Imports nothing heavy (no numpy, no TensorFlow); myst-nb and nbformat only when 
 import os
 import shlex
 import shutil
+import subprocess
 import sys
+import tempfile
+from importlib.metadata import version
 from pathlib import Path
 
 import yaml
@@ -158,12 +163,30 @@ def shell_exports(base=None):
 # ------------------------------------------------------------------------ Sphinx: .ipynb download
 
 
+WHEEL = f"rnncourse-{version('rnncourse')}-py3-none-any.whl"  # served at <site>/python/WHEEL
+
+
+def how_to_run(repository=""):
+    """The note that heads every downloaded chapter notebook: the one install command it needs."""
+    source = f'`pip install "rnncourse[book] @ git+{repository}"`, or ' if repository else ""
+    return (
+        "**Running this notebook outside the course's repository.** It imports the course's small "
+        "package `rnncourse` and was executed with the TensorFlow and Keras versions the course pins. "
+        f"One command sets up a fresh environment: {source}download `{WHEEL}` from the book "
+        f"(`python/{WHEEL}` on its site, linked from the first page) and run "
+        f'`pip install "{WHEEL}[book]"` where you saved it. '
+        f"(Where TensorFlow is already installed, as on Colab, `pip install {WHEEL}` is enough.)"
+    )
+
+
 def _offer_executed_notebook(app, pagename, templatename, context, doctree):
     """Put a text-notebook page's executed notebook in ``_sources/`` and in the download menu.
 
     sphinx-book-theme does this only when launch buttons are configured (the book has none: they
     need the network); the menu reads ``context["ipynb_source"]`` (priority 501, so run before).
     """
+    import nbformat
+
     if not str(app.env.doc2path(pagename)).endswith(".md") or "kernelspec" not in app.env.metadata.get(pagename, {}):
         return
     executed = Path(app.outdir).parent / "jupyter_execute" / f"{pagename}.ipynb"
@@ -171,13 +194,47 @@ def _offer_executed_notebook(app, pagename, templatename, context, doctree):
         return
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(executed, target)
+    nb = nbformat.read(executed, as_version=4)
+    repository = app.config.html_theme_options.get("repository_url", "")
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(how_to_run(repository), id="how-to-run"))
+    nbformat.write(nb, target)
     context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def _serve_the_package(app, exception):
+    """Build this package's wheel into ``<site>/python/`` (from a copy: nothing is written in the repository)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in ("pyproject.toml", "requirements-book.txt"):
+            shutil.copy2(ROOT / name, scratch)
+        shutil.copytree(ROOT / "rnncourse", Path(scratch) / "rnncourse", ignore=shutil.ignore_patterns("__pycache__"))
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                        "--wheel-dir", str(Path(app.outdir) / "python"), scratch],
+                       check=True, capture_output=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+# pydata-sphinx-theme 0.17 labels two buttons with a name that hides their visible text (axe-core:
+# "label-content-name-mismatch", serious): the search field ("Search" over "Search Ctrl+K") and
+# the colour-mode switch (icons titled "Light", "Dark"... in a button named "Color mode").
+ACCESSIBLE_BUTTONS = """function rnncourseAccessibleButtons() {
+  document.querySelectorAll(".search-button-field[aria-label]").forEach(b => b.removeAttribute("aria-label"));
+  // the icons are decoration; Font Awesome may already have turned each <i title> into <svg><title>
+  document.querySelectorAll(".theme-switch-button i, .theme-switch-button svg").forEach(icon => {
+    icon.querySelectorAll("title").forEach(t => t.remove());
+    ["title", "role", "aria-labelledby"].forEach(a => icon.removeAttribute(a));
+    icon.setAttribute("aria-hidden", "true");
+  });
+}
+document.addEventListener("DOMContentLoaded", rnncourseAccessibleButtons);
+window.addEventListener("load", rnncourseAccessibleButtons);"""
 
 
 def setup(app):
     """Sphinx extension entry point (``sphinx: extra_extensions: [rnncourse.book]``)."""
     app.connect("html-page-context", _offer_executed_notebook, priority=500)
+    app.add_js_file(None, body=ACCESSIBLE_BUTTONS)
+    app.connect("build-finished", _serve_the_package)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 

@@ -2,7 +2,8 @@
 # Set up a fresh machine: a virtual environment in .venv with the exact pins of requirements.txt
 # (which also installs this repository's `rnncourse` package in editable mode), a local copy
 # of MathJax 3 (from the npm registry), so that the book renders math with no CDN, and what the
-# grader's sandbox needs (numpy alone in .venv/sandbox; Debian's bubblewrap, when run as root).
+# grader's sandbox needs (numpy alone in .venv/sandbox; Debian's bubblewrap, when run as root), and
+# what the browser tests need (axe-core from npm; Debian's chromium, when run as root).
 # Safe to run again: it only installs what is missing or out of date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.requirements.sha
-want=$(sha256sum requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(sha256sum requirements.txt requirements-book.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing requirements.txt into .venv"
   .venv/bin/python -m pip install --quiet --upgrade pip
@@ -38,7 +39,7 @@ fi
 # The only Python packages student code may import when the grader runs it: numpy, and matplotlib
 # for students who plot in their notebook (with their dependencies), at the versions pinned in
 # requirements.txt, in a folder of their own (no TensorFlow, no Keras, no nbgrader).
-sandbox_pins=$(grep -iE '^(numpy|matplotlib|contourpy|cycler|fonttools|kiwisolver|packaging|pillow|pyparsing|python-dateutil|six)==' requirements.txt | sort)
+sandbox_pins=$(cat requirements.txt requirements-book.txt | grep -iE '^(numpy|matplotlib|contourpy|cycler|fonttools|kiwisolver|packaging|pillow|pyparsing|python-dateutil|six)==' | sort)
 if [ "$(cat .venv/sandbox/.pins 2>/dev/null)" != "$sandbox_pins" ]; then
   echo "setup: installing numpy and matplotlib into .venv/sandbox (for graded student code)"
   rm -rf .venv/sandbox
@@ -47,13 +48,32 @@ if [ "$(cat .venv/sandbox/.pins 2>/dev/null)" != "$sandbox_pins" ]; then
   echo "$sandbox_pins" > .venv/sandbox/.pins
 fi
 
-# bubblewrap: the sandbox in which the grader runs student code (rnncourse/grading/sandbox.py).
-if ! command -v bwrap >/dev/null 2>&1; then
+# axe-core (npm), the accessibility rules the browser tests run on every page (tests/test_browser.py).
+AXE_VERSION=4.14.1
+axe=.venv/share/axe-core
+if [ ! -f "$axe/.version-$AXE_VERSION" ]; then
+  echo "setup: fetching axe-core@$AXE_VERSION from the npm registry"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "axe-core@$AXE_VERSION" >/dev/null && tar xzf axe-core-*.tgz)
+  rm -rf "$axe" && mkdir -p "$axe"
+  cp "$tmp/package/axe.min.js" "$axe/"
+  touch "$axe/.version-$AXE_VERSION"
+  rm -rf "$tmp"
+fi
+
+# Debian packages: bubblewrap, the sandbox in which the grader runs student code
+# (rnncourse/grading/sandbox.py), and chromium, the browser of tests/test_browser.py (driven by pip's
+# playwright; never `playwright install`, which downloads a browser). Installed when run as root.
+missing=()
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing bubblewrap with apt-get"
+    echo "setup: installing ${missing[*]} with apt-get"
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "setup: bwrap not found: install the bubblewrap package (e.g. sudo apt-get install bubblewrap) to grade in a sandbox"
+    echo "setup: not found: ${missing[*]} (e.g. sudo apt-get install ${missing[*]}): bubblewrap is the grader's" \
+         "sandbox, chromium runs the browser tests (skipped without it)"
   fi
 fi

@@ -30,7 +30,6 @@ CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 PRIVATE_DIRS = ["solutions", "autograder"]
 FORBIDDEN_TEXT = ["BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "references/", ".npz"]
 TEXT_SUFFIXES = {".html", ".js", ".ipynb", ".md", ".txt", ".py", ".json", ".csv", ".yml", ".yaml"}
-BUILD_TIMEOUT = 1800  # seconds; a clean build takes well under a minute on 2 cores
 NOTEBOOK_TIMEOUT = 600  # seconds for a whole chapter notebook run with nbclient (goal: <= 60 s)
 
 PAGES = toc_pages()                # e.g. "book/01-rnn-cell/rnn-cell" (no extension), root first
@@ -91,6 +90,12 @@ def test_intro_lists_the_chapters_from_the_toc():
         assert not re.search(rf"\]\([^)]*{re.escape(name)}(\.ipynb|\.md|\.html)?\)", text), (
             f"book/intro.md links {page} by hand: the {{tableofcontents}} lists it"
         )
+
+
+def test_intro_names_the_wheel_the_site_serves():
+    """The install command on the first page is the one the downloaded notebooks give (same wheel)."""
+    intro = page_source(ROOT_PAGE).read_text(encoding="utf-8")
+    assert f'pip install "{book.WHEEL}[book]"' in intro and f'href="../python/{book.WHEEL}"' in intro
 
 
 def test_config_fences_off_everything_but_the_toc():
@@ -179,15 +184,7 @@ def test_chapter_notebook_does_not_define_graded_functions(page):
 
 # ------------------------------------------------------------------ the build (slow)
 
-@pytest.fixture(scope="module")
-def build(tmp_path_factory):
-    out = tmp_path_factory.mktemp("book")
-    proc = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "build-book.sh"), "--path-output", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=BUILD_TIMEOUT,
-    )
-    return {"returncode": proc.returncode, "log": proc.stdout + proc.stderr, "site": out / "_build" / "html"}
-
+# the `build` fixture (one clean build per test session) is in tests/conftest.py
 
 def _page_html(build, page):
     path = build["site"] / f"{page}.html"
