@@ -7,16 +7,32 @@ upstream issues). Everything released to students goes through this module:
 - :func:`feedback_page` is the page ``autograder/grade.py`` writes for each student;
 - :class:`HideHiddenTests` is registered for plain ``nbgrader generate_feedback`` in
   ``autograder/nbgrader_config.py``, so that command is safe too.
+
+The page looks like the book (:data:`STYLE`: the book theme's fonts and colours) and renders the
+exercise's own text, math included, with the MathJax the book serves: :func:`install_mathjax`
+copies the bundle ``scripts/setup.sh`` fetched (``_static_extra/mathjax/``) once into
+``feedback/_static/mathjax/``, and every page, at ``feedback/STUDENT/ASSIGNMENT/exercise.html``,
+loads it as ``../../_static/mathjax/tex-mml-chtml.js`` (no network). MathJax typesets only the
+instructor's text (class ``tex2jax_process``); nothing a student wrote or caused is ever typeset.
 """
 
 import html
 import re
+import shutil
+from functools import cache
+from pathlib import Path
 
+import nbformat
 from nbconvert.preprocessors import Preprocessor
+
+from .paths import ASSIGNMENT_NOTEBOOK, EXERCISES, ROOT
 
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_NOTE = "# (hidden tests ran here)"
 TIMEOUT_ERRORS = {"CellTimeoutError", "KeyboardInterrupt"}
+MATHJAX_SOURCE = ROOT / "_static_extra" / "mathjax"  # what scripts/setup.sh fetches for the book
+MATHJAX_FOLDER = Path("_static") / "mathjax"  # under feedback/: not a student id (ids start with a letter or digit)
+MATHJAX_URL = "../../_static/mathjax/tex-mml-chtml.js"  # from feedback/STUDENT/ASSIGNMENT/exercise.html
 
 
 def sanitize(text):
@@ -56,35 +72,109 @@ def _hide(cell):
 
 CELL_LIMIT = 20_000  # characters of one cell shown back to the student
 PAGE_LIMIT = 200_000  # characters of code on one page: past it, cells are listed by name only
-STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
-pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;border-left:3px solid #ccc}
-.passed{color:#176117}.failed{color:#a40e26}.result{font-weight:600;margin:.2rem 0 1.2rem}"""
+# The book's look (sphinx-book-theme's light palette, system fonts), small enough to inline in every page;
+# the class report (rnncourse.grading.report) uses it too.
+STYLE = """:root{--primary:#0a7d91;--text:#222832;--muted:#5d6673;--surface:#f3f4f5;--border:#d1d5da;
+--ok:#00843f;--bad:#c0223b;--code:#912583}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;font-size:1rem;
+line-height:1.65;color:var(--text);background:#fff;max-width:56rem;margin:0 auto;padding:2rem 1.25rem 4rem}
+h1,h2,h3{line-height:1.25;font-weight:600;margin:2rem 0 .8rem}h1{font-size:1.9rem;margin-top:.5rem}
+h2{font-size:1.45rem;padding-bottom:.3rem;border-bottom:1px solid var(--border)}h3{font-size:1.2rem}
+a{color:var(--primary)}a:hover{color:#085d6c}
+code,pre{font-family:SFMono-Regular,Menlo,Consolas,"Liberation Mono","Lucida Console",monospace;font-size:.875em}
+:not(pre)>code{color:var(--code);background:var(--surface);padding:.1em .25em;border-radius:.2rem}
+pre{background:var(--surface);border:1px solid var(--border);border-radius:.3rem;padding:.7rem 1rem;
+overflow-x:auto;line-height:1.45}pre code{color:inherit;background:none;padding:0}
+table{border-collapse:collapse;margin:1rem 0 1.5rem}caption{text-align:left;color:var(--muted);padding:.3rem 0}
+th,td{padding:.35rem .8rem;text-align:left;vertical-align:top;border-bottom:1px solid var(--border)}
+th{border-bottom:2px solid var(--text);font-weight:600}
+.passed{color:var(--ok)}.failed{color:var(--bad)}.result{font-weight:600;margin:.2rem 0 1.4rem}
+.score{font-size:1.15rem}.instructions{border-left:3px solid var(--primary);padding:.1rem 0 .1rem 1rem;margin:1.5rem 0}
+.instructions h3{font-size:1.3rem}.instructions h4{font-size:1.1rem}.muted{color:var(--muted)}"""
+# MathJax typesets only elements of class tex2jax_process (the exercise's own text): the body is tex2jax_ignore.
+MATHJAX_CONFIG = ("window.MathJax={tex:{inlineMath:[['$','$'],['\\\\(','\\\\)']],displayMath:[['$$','$$'],"
+                  "['\\\\[','\\\\]']],processEscapes:true},options:{ignoreHtmlClass:'tex2jax_ignore',"
+                  "processHtmlClass:'tex2jax_process'}};")
 
 
-def feedback_page(title, assignment, steps, result, outcome):
-    """The student's feedback as one self-contained HTML page: the score table first, then their
-    notebook's code as graded, each test with its visible code, its score and the grader's own message.
+def install_mathjax(feedback_dir):
+    """Copy the book's MathJax into ``feedback_dir/_static/mathjax`` (once per version); False if the
+    bundle is not there (``scripts/setup.sh`` fetches it): the pages then show the math as TeX."""
+    if not (MATHJAX_SOURCE / "tex-mml-chtml.js").is_file():
+        return False
+    target = Path(feedback_dir) / MATHJAX_FOLDER
+    versions = sorted(p.name for p in MATHJAX_SOURCE.glob(".version-*"))
+    if (target / "tex-mml-chtml.js").is_file() and versions and all((target / v).exists() for v in versions):
+        return True
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(MATHJAX_SOURCE, target)
+    return True
 
+
+@cache
+def instructions(assignment_name):
+    """The text of the exercise students received (``exercises/``), as HTML: a tuple of
+    (grade_id of the code cell that follows, or None, HTML of the markdown cells before it)."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    try:
+        nb = nbformat.read(EXERCISES / assignment_name / ASSIGNMENT_NOTEBOOK, as_version=4)
+    except (OSError, ValueError):
+        return ()
+    notes, pending = [], []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.strip():
+            text = re.sub(r"<a class=\"anchor-link\"[^>]*>.*?</a>", "", markdown2html_mistune(cell.source))
+            # under the page's h1 and h2: the exercise's own headings start at h3
+            pending.append(re.sub(r"<(/?)h([1-6])\b", lambda m: f"<{m[1]}h{min(6, int(m[2]) + 2)}", text))
+        elif cell.cell_type == "code" and pending:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            notes.append((grade_id if isinstance(grade_id, str) else None, "".join(pending)))
+            pending = []
+    if pending:
+        notes.append((None, "".join(pending)))
+    return tuple(notes)
+
+
+def _instruction_blocks(notes):
+    return [f"<div class='instructions tex2jax_process'>{text}</div>" for _, text in notes]
+
+
+def feedback_page(title, assignment, steps, result, outcome, *, cell_ids=None, mathjax=MATHJAX_URL):
+    """The student's feedback as one HTML page: the score table first, then their notebook's code as
+    graded, each test with its visible code, its score and the grader's own message, and between
+    the cells the exercise's own text (from ``exercises/``, with its math) where it stands there.
+
+    ``cell_ids`` maps a step label of the student's own cells ("cell N") to the nbgrader grade_id
+    that cell had in the submission, to place the text; ``mathjax`` is the script's URL (None: none).
     Nothing the student's code printed or raised reaches the page except through those messages
     (already cleaned and capped by the engine); no hidden test code, no reference file names.
     """
     esc = html.escape
+    total = sum(assignment.points.values())
     rows = "".join(
         f"<tr><td><code>{esc(g)}</code></td><td>{result.tests.get(g, 0):g} / {p:g}</td>"
         f"<td class={'passed' if result.tests.get(g, 0) == p else 'failed'}>"
         f"{'passed' if result.tests.get(g, 0) == p else esc(outcome.messages.get(g, 'failed') if outcome else result.reason)}"
         f"</td></tr>" for g, p in assignment.points.items())
-    body = [f"<h1>{esc(title)}</h1>", f"<p><strong>Your score: {result.score:g} / {sum(assignment.points.values()):g}</strong></p>",
-            f"<table><tr><th>test</th><th>points</th><th></th></tr>{rows}</table>"]
+    body = [f"<h1>{esc(title)}</h1>", f"<p class='score'><strong>Your score: {result.score:g} / {total:g}</strong></p>",
+            f"<table><thead><tr><th scope='col'>test</th><th scope='col'>points</th><th scope='col'>result</th></tr>"
+            f"</thead><tbody>{rows}</tbody></table>"]
     if outcome is None:
-        body.append(f"<p>Score: 0 / {sum(assignment.points.values()):g}. Your submission could not be graded: "
-                    f"{esc(result.reason)}.</p>")
+        body.append(f"<p>Score: 0 / {total:g}. Your submission could not be graded: {esc(result.reason)}.</p>")
     else:
         body.append("<h2>Your notebook as it was graded</h2><p>Hidden tests ran where a test cell says so; "
-                    "their code is not shown.</p>")
+                    "their code is not shown. The exercise's text is shown where it stands in the exercise.</p>")
+        notes = list(instructions(assignment.name))
+        shown_notes = 0
+        cell_ids = cell_ids or {}
         shown = 0
         for step in steps:
+            grade_id = step.label if step.label in assignment.locked else cell_ids.get(step.label)
+            place = next((i for i, (anchor, _) in enumerate(notes) if anchor == grade_id and grade_id), -1)
+            if place >= shown_notes:  # this cell's text, and any text before it not shown yet
+                body.extend(_instruction_blocks(notes[shown_notes:place + 1]))
+                shown_notes = place + 1
             source = step.source if len(step.source) <= CELL_LIMIT else step.source[:CELL_LIMIT] + "\n# [cut]"
             shown += len(source)
             if shown > PAGE_LIMIT and not step.test:
@@ -97,8 +187,11 @@ def feedback_page(title, assignment, steps, result, outcome):
                 message = "" if earned == possible else f"FAILED: {esc(outcome.messages.get(step.label, 'failed'))}<br>"
                 body.append(f"<p class='result {'passed' if earned == possible else 'failed'}'>{message}"
                             f"Score for {esc(step.label)}: {earned:g} / {possible:g}</p>")
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(title)}</title>"
-            f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>\n")
+        body.extend(_instruction_blocks(notes[shown_notes:]))
+    script = (f"<script>{MATHJAX_CONFIG}</script><script defer src='{esc(mathjax)}'></script>" if mathjax else "")
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{esc(title)}</title>"
+            f"<style>{STYLE}</style>{script}</head><body class='tex2jax_ignore'><main>{''.join(body)}</main></body></html>\n")
 
 
 class HideHiddenTests(Preprocessor):

@@ -1,10 +1,14 @@
-"""Grade a class's submissions of one assignment: the instructor's one command.
+"""Grade a class's submissions of one assignment, or of every assignment: the instructor's one command.
 
     python autograder/grade.py ASSIGNMENT SUBMISSIONS [--course-dir DIR] [--jobs N] [--regrade]
+    python autograder/grade.py --all CLASS_FOLDER [--course-dir DIR] [--jobs N] [--regrade]
 
 SUBMISSIONS is a folder or a .zip (an LMS download): one ``STUDENT.ipynb`` per student, or one
 folder (or zip) per student holding the notebook, in section folders or not (the rules:
 :mod:`rnncourse.grading.intake`). Every entry is graded or listed as ignored with its reason.
+CLASS_FOLDER holds one such folder (or .zip) per assignment, named like the assignment
+(``01-rnn-cell/``, ``03-hihello.zip``): each is graded in course order, anything else is listed
+as skipped, and one summary ends the run.
 
 Each student's code runs in a sandbox (:mod:`.sandbox`) and is judged outside it (:mod:`.engine`).
 The command writes, in the course directory (the repository root by default):
@@ -13,15 +17,21 @@ The command writes, in the course directory (the repository root by default):
 - ``submitted/STUDENT/ASSIGNMENT/``: a copy of each notebook, as nbgrader keeps them;
 - ``grades/ASSIGNMENT.csv``: per student the name, id, score, status, reason, review and points
   per test (every student graded so far, all batches), with ``grades/ASSIGNMENT/STUDENT.json``;
-- ``feedback/STUDENT/ASSIGNMENT/exercise.html``: the score, each test's own message, no hidden test.
+- ``grades/ASSIGNMENT.html``: the class report (:mod:`.report`), rewritten after every run;
+- ``grades/canvas.csv``: every assignment's scores in Canvas's gradebook import format (:mod:`.export`);
+- ``feedback/STUDENT/ASSIGNMENT/exercise.html``: the score, each test's own message, no hidden test;
+  it loads the book's MathJax from ``feedback/_static/mathjax/`` (copied there).
 
 A student already graded is kept as is unless ``--regrade``. Exit 2 is for the instructor's
 mistakes (unknown assignment, a bad path or zip, an ambiguous layout, no sandbox), with one
-message; one student's notebook never stops the others; Ctrl-C stops and keeps what was graded.
+message (with --all: a missing class folder or no sandbox stops at once; an assignment folder
+that cannot be graded is reported and the others are graded, then the exit code is 2); one
+student's notebook never stops the others; Ctrl-C stops and keeps what was graded.
 """
 
 import argparse
 import csv
+import difflib
 import json
 import os
 import sys
@@ -34,11 +44,11 @@ from pathlib import Path
 
 import nbformat
 
-from .. import references
+from .. import feedback, references
 from ..course import assignments
 from ..feedback import feedback_page
 from ..paths import ASSIGNMENT_NOTEBOOK, REFERENCES, ROOT, SOLUTIONS
-from . import engine, intake, sandbox
+from . import engine, export, intake, report, sandbox
 
 
 class InstructorError(Exception):
@@ -58,6 +68,7 @@ class Result:
     review: str = ""
     tests: dict = field(default_factory=dict)
     seconds: float = 0.0
+    messages: dict = field(default_factory=dict)  # test -> why it failed (the class report groups them)
 
 
 def nbgrader_env():
@@ -172,22 +183,32 @@ class Progress:
         self.stream.flush()
 
 
-def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotected=False, out=sys.stdout):
-    """Grade every submission found in ``submissions``; return (results, ignored, kept, csv path)."""
-    if assignment not in assignments():
-        raise InstructorError(f"unknown assignment {assignment!r}; the course has: {', '.join(assignments())}")
-    verify_references(assignment)
+def check_sandbox(unprotected):
+    """Refuse to grade where student code cannot be sandboxed (unless told); return what is missing."""
     missing = sandbox.missing_protections()
     if missing and not unprotected:
         raise InstructorError(f"student code cannot be sandboxed here ({', '.join(missing)} missing): "
                               f"{sandbox.HOW}; or pass --unprotected to grade without these protections")
     if not sandbox_site().is_dir():
         raise InstructorError(f"{sandbox_site()} is missing: run `bash scripts/setup.sh`")
+    return missing
+
+
+def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotected=False, out=sys.stdout):
+    """Grade every submission found in ``submissions``; return (results, ignored, kept, csv path)."""
+    if assignment not in assignments():
+        raise InstructorError(f"unknown assignment {assignment!r}; the course has: {', '.join(assignments())}")
+    verify_references(assignment)
+    missing = check_sandbox(unprotected)
     course = Path(course).resolve()
     if Path(submissions).is_dir() and course.is_relative_to(Path(submissions).resolve()):
         raise InstructorError(f"the course directory {course} is inside the submissions folder {submissions}: "
                               "choose another --course-dir")
     course.mkdir(parents=True, exist_ok=True)
+    try:
+        feedback.install_mathjax(course / "feedback")
+    except OSError as error:  # the pages still work, with the math as TeX
+        print(f"warning: MathJax not copied for the feedback pages ({error})", file=out)
     print(f"protections: {', '.join(k for k, v in sandbox.protections().items() if v and not unprotected) or 'NONE'}"
           + (f"; missing: {', '.join(missing)}" if missing else ""), file=out)
     options = engine.Options(unprotected=unprotected, python_paths=(str(sandbox_site()),))
@@ -207,8 +228,8 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
     try:
         futures = [pool.submit(grade_one, trusted, sub, nb, options) for sub, nb in work]
         for future in as_completed(futures):
-            result, outcome = future.result()
-            save(course, assignment, trusted, result, outcome, gradebook)
+            result, outcome, cell_ids = future.result()
+            save(course, assignment, trusted, result, outcome, gradebook, cell_ids)
             results.append(result)
             progress.step(result, sum(trusted.points.values()))
     except KeyboardInterrupt:
@@ -220,7 +241,19 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
         pool.shutdown(wait=True, cancel_futures=True)
         gradebook.close()
         write_csv(course, assignment, trusted.points)
+        write_reports(course, assignment, trusted.points, out)
     return sorted(results, key=lambda r: r.student_id), ignored, kept, course / "grades" / f"{assignment}.csv"
+
+
+def write_reports(course, assignment, points, out=sys.stdout):
+    """The class report and the Canvas export, from every record so far. A failure here is said
+    and does not stop the grading: the CSV, the gradebook and the feedback are already written."""
+    for what, write in (("class report", lambda: report.write_report(course, assignment, points)),
+                        ("Canvas export", lambda: export.write_canvas(course))):
+        try:
+            write()
+        except Exception as error:  # noqa: BLE001 (reported, and the grades are safe)
+            print(f"warning: the {what} could not be written ({type(error).__name__}: {error})", file=out)
 
 
 def prepare(sub, course, assignment):
@@ -237,26 +270,39 @@ def prepare(sub, course, assignment):
         return str(error)
 
 
+def cell_grade_ids(nb):
+    """The feedback's step label of each of the submission's cells ("cell N") -> its nbgrader grade_id."""
+    ids = {}
+    for index, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        if isinstance(grade_id, str):
+            ids[f"cell {index + 1}"] = grade_id
+    return ids
+
+
 def grade_one(trusted, sub, nb, options):
+    """Grade one submission: (Result, Outcome or None, the grade_ids of its cells)."""
     result = Result(sub.student_id, sub.name, sub.entry, tests={g: 0.0 for g in trusted.points})
     if isinstance(nb, str):
         result.status = "missing" if sub.notebook is None else "invalid notebook"
         result.reason = nb
-        return result, None
+        return result, None, {}
     try:
         outcome = engine.grade(trusted, nb, options)
     except Exception as error:  # the grader's own fault: this student is kept, the others go on
         result.status, result.review = "error", f"the grader failed on this notebook ({type(error).__name__}: {error})"
         result.reason = "your notebook could not be graded; your instructor has been told why"
-        return result, None
+        return result, None, {}
     result.tests, result.seconds = outcome.scores, outcome.seconds
     result.score = sum(outcome.scores.values())
+    result.messages = dict(outcome.messages)
     result.reason = "; ".join(f"{g}: {m}" for g, m in outcome.messages.items()) or "all tests passed"
     result.review = "; ".join(outcome.review)
-    return result, outcome
+    return result, outcome, cell_grade_ids(nb)
 
 
-def save(course, assignment, trusted, result, outcome, gradebook):
+def save(course, assignment, trusted, result, outcome, gradebook, cell_ids=None):
     """The student's JSON record, gradebook entry and feedback page."""
     folder = course / "grades" / assignment
     folder.mkdir(parents=True, exist_ok=True)
@@ -268,8 +314,8 @@ def save(course, assignment, trusted, result, outcome, gradebook):
     page = course / "feedback" / result.student_id / assignment / Path(ASSIGNMENT_NOTEBOOK).with_suffix(".html").name
     page.parent.mkdir(parents=True, exist_ok=True)
     steps = outcome.steps if outcome else []
-    page.write_text(feedback_page(f"{assignment} feedback for {result.name}", trusted, steps, result, outcome),
-                    encoding="utf-8")
+    page.write_text(feedback_page(f"{assignment} feedback for {result.name}", trusted, steps, result, outcome,
+                                  cell_ids=cell_ids), encoding="utf-8")
 
 
 def print_summary(assignment, results, ignored, kept, max_score, csv_path, course, out=sys.stdout):
@@ -289,8 +335,131 @@ def print_summary(assignment, results, ignored, kept, max_score, csv_path, cours
         print(f"mean {mean:.2f} / {max_score:g}; full marks {sum(r.score == max_score for r in results)}; "
               f"not gradable {sum(r.status != 'graded' for r in results)}; to review {sum(bool(r.review) for r in results)}",
               file=out)
-    print(f"grades:   {csv_path}\nfeedback: {course / 'feedback'}/<student>/{assignment}/ (no hidden tests inside)",
-          file=out)
+    print(f"grades:   {csv_path}", file=out)
+    if (course / "grades" / f"{assignment}.html").is_file():
+        print(f"report:   {course / 'grades' / f'{assignment}.html'} (every student graded so far)", file=out)
+    if (course / "grades" / export.FILENAME).is_file():
+        print(f"canvas:   {course / 'grades' / export.FILENAME} (every assignment; Canvas's gradebook import)", file=out)
+    print(f"feedback: {course / 'feedback'}/<student>/{assignment}/ (no hidden tests inside)", file=out)
+
+
+@dataclass
+class AssignmentRun:
+    """One assignment of a grade-all run: its results, or why it could not be graded."""
+
+    assignment: str
+    source: Path
+    results: list = field(default_factory=list)
+    ignored: list = field(default_factory=list)
+    kept: list = field(default_factory=list)
+    error: str = ""
+
+
+def find_assignments(class_folder):
+    """({assignment: its folder or zip}, [(entry, why it is skipped)]) of a class folder."""
+    folder = Path(class_folder)
+    if not folder.exists():
+        raise InstructorError(f"no such class folder: {folder}")
+    if not folder.is_dir():
+        raise InstructorError(f"{folder} is not a folder: --all takes a folder holding one folder (or zip) "
+                              "of submissions per assignment")
+    known = assignments()
+    found, skipped, clash = {}, [], set()
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        is_zip = entry.suffix.lower() == ".zip" and entry.is_file() and not entry.is_symlink()
+        name = entry.name[:-4] if is_zip else entry.name
+        if entry.is_symlink():
+            skipped.append((entry.name, "a symbolic link (not followed)"))
+        elif name in known and (is_zip or entry.is_dir()):
+            if name in found:
+                clash.add(name)
+            found[name] = entry
+        else:
+            near = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f"; did you mean {near[0]}?" if near else f" (the course has: {', '.join(known)})"
+            what = "folder" if entry.is_dir() else "file"
+            skipped.append((entry.name, f"this {what} is not named like an assignment of the course{hint}"))
+    for name in sorted(clash):
+        del found[name]
+        skipped.append((name, f"both a folder and a zip are named {name}: keep one"))
+    return found, skipped
+
+
+def grade_all(class_folder, course, jobs=2, regrade=False, unprotected=False, out=sys.stdout):
+    """Grade every assignment found in ``class_folder``; return ([AssignmentRun], skipped entries)."""
+    found, skipped = find_assignments(class_folder)
+    course = Path(course).resolve()
+    if course.is_relative_to(Path(class_folder).resolve()):
+        raise InstructorError(f"the course directory {course} is inside the class folder {class_folder}: "
+                              "choose another --course-dir")
+    if not found:
+        raise InstructorError(f"no assignment in the class folder {class_folder}: name each folder (or zip) "
+                              f"of submissions like its assignment ({', '.join(assignments())})")
+    check_sandbox(unprotected)
+    runs = []
+    for assignment in (a for a in assignments() if a in found):
+        print(f"\n== {assignment}: {found[assignment]}", file=out)
+        run = AssignmentRun(assignment, found[assignment])
+        try:
+            run.results, run.ignored, run.kept, _ = grade_class(assignment, found[assignment], course, jobs,
+                                                                regrade, unprotected, out)
+        except InstructorError as error:
+            run.error = str(error)
+            print(f"{assignment}: not graded: {error}", file=out)
+        runs.append(run)
+    return runs, skipped
+
+
+def print_class_summary(runs, skipped, course, out=sys.stdout):
+    """One table for the whole run: per assignment what this run did and where the class stands."""
+    course = Path(course).resolve()
+    print(f"\nclass summary ({course}): 'graded', 'kept' and 'ignored' are this run's; the rest counts every "
+          "student graded so far", file=out)
+    header = ["assignment", "graded", "kept", "ignored", "students", "mean", "full marks", "not gradable", "to review"]
+    rows = []
+    for run in runs:
+        if run.error:
+            rows.append([run.assignment, "-", "-", "-", "-", "NOT GRADED", "-", "-", "-"])
+            continue
+        numbers = report.summary(report.load_records(course, run.assignment),
+                                 engine.load_assignment(run.assignment).points)
+        rows.append([run.assignment, len(run.results), len(run.kept), len(run.ignored), numbers["students"],
+                     f"{numbers['mean']:.2f} / {numbers['max']:g}", numbers["full marks"], numbers["not gradable"],
+                     numbers["to review"]])
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths))),
+              file=out)
+    for run in runs:
+        if run.error:
+            print(f"{run.assignment}: not graded: {run.error}", file=out)
+        for i in run.ignored:
+            print(f"{run.assignment}: ignored {i.entry}: {i.reason}", file=out)
+        for r in run.results:
+            if r.status != "graded":
+                print(f"{run.assignment}: {r.student_id}: {r.status}: {r.reason[:150]}", file=out)
+            if r.review:
+                print(f"{run.assignment}: {r.student_id}: REVIEW: {r.review}", file=out)
+    for entry, why in skipped:
+        print(f"skipped {entry}: {why}", file=out)
+    graded_now = [run for run in runs if not run.error]
+    for run in graded_now:
+        print(f"report:   {course / 'grades' / f'{run.assignment}.html'}", file=out)
+    if (course / "grades" / export.FILENAME).is_file():
+        print(f"canvas:   {course / 'grades' / export.FILENAME} (every assignment; Canvas's gradebook import)", file=out)
+    print(f"grades:   {course / 'grades'}/<assignment>.csv\nfeedback: {course / 'feedback'}/<student>/<assignment>/ "
+          "(no hidden tests inside)", file=out)
+
+
+def print_export_notes(course, out=sys.stdout):
+    """What the Canvas export could not match in the roster, if there is one."""
+    try:
+        _, done = export.canvas_table(course)
+    except Exception:  # noqa: BLE001 (already reported by write_reports)
+        return
+    if done and done.roster and done.unmatched:
+        print(f"canvas:   {len(done.unmatched)} student(s) not matched in {done.roster} (Canvas will ask you to pick "
+              "them on import): " + ", ".join(f"{s} ({why})" for s, why in done.unmatched), file=out)
 
 
 def main(argv=None):
@@ -298,8 +467,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="\n\n".join(__doc__.split("\n\n")[2:]))
-    parser.add_argument("assignment", help="e.g. 01-rnn-cell (a folder of solutions/)")
-    parser.add_argument("submissions", help="a folder or a .zip of the class's notebooks")
+    parser.add_argument("assignment", nargs="?", help="e.g. 01-rnn-cell (a folder of solutions/)")
+    parser.add_argument("submissions", nargs="?", help="a folder or a .zip of the class's notebooks")
+    parser.add_argument("--all", metavar="CLASS_FOLDER", dest="class_folder",
+                        help="grade every assignment of CLASS_FOLDER: one folder or .zip of submissions per "
+                             "assignment, named like it (e.g. 01-rnn-cell/)")
     parser.add_argument("--course-dir", default=str(ROOT), help="where gradebook.db, submitted/, grades/ and "
                                                                 "feedback/ go (default: the repository root)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded side by side")
@@ -307,7 +479,17 @@ def main(argv=None):
     parser.add_argument("--unprotected", action="store_true",
                         help="grade even where student code cannot be sandboxed (trust every student)")
     args = parser.parse_args(argv)
+    if args.class_folder is not None and (args.assignment or args.submissions):
+        parser.error("give either ASSIGNMENT SUBMISSIONS or --all CLASS_FOLDER, not both")
+    if args.class_folder is None and not (args.assignment and args.submissions):
+        parser.error("give ASSIGNMENT SUBMISSIONS (one assignment) or --all CLASS_FOLDER (every assignment)")
+    course = Path(args.course_dir).resolve()
     try:
+        if args.class_folder is not None:
+            runs, skipped = grade_all(args.class_folder, args.course_dir, args.jobs, args.regrade, args.unprotected)
+            print_class_summary(runs, skipped, course)
+            print_export_notes(course)
+            return 2 if any(run.error for run in runs) else 0
         results, ignored, kept, csv_path = grade_class(args.assignment, args.submissions, args.course_dir,
                                                        args.jobs, args.regrade, args.unprotected)
     except InstructorError as error:
@@ -316,5 +498,6 @@ def main(argv=None):
     except KeyboardInterrupt:
         return 130
     max_score = sum(engine.load_assignment(args.assignment).points.values())
-    print_summary(args.assignment, results, ignored, kept, max_score, csv_path, Path(args.course_dir).resolve())
+    print_summary(args.assignment, results, ignored, kept, max_score, csv_path, course)
+    print_export_notes(course)
     return 0
