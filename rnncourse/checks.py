@@ -178,7 +178,7 @@ def check_equal(name, got, expected, what="the result", case=""):
             wrong = np.flatnonzero(got.ravel() != expected.ravel())
             raise StudentCodeError(
                 f"{name}: {what} is wrong at {len(wrong)} of {expected.size} positions{context}; "
-                f"the first wrong position is {np.unravel_index(wrong[0], expected.shape)}"
+                f"the first wrong position is {tuple(int(i) for i in np.unravel_index(wrong[0], expected.shape))}"
             )
         return
     if isinstance(expected, list) and isinstance(got, (tuple, np.ndarray)) and np.ndim(got) == 1:
