@@ -54,6 +54,8 @@ def drift(stored, fresh):
 
 
 def same(a, b):
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):  # layers, gradients, ragged rows
+        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
         if a.shape != b.shape or a.dtype != b.dtype:
             return False
