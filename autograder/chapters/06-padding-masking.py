@@ -1,0 +1,131 @@
+"""Chapter 06 · Padding and masking: what the exercise grades, and how Keras makes its references.
+
+- ``pad_sequences``: ``keras.utils.pad_sequences`` itself, on ragged lists (numpy rows, empty
+  rows), some cases with only ``seqs`` (the defaults ``"pre"``/``"pre"``/0), others passing options
+  by name;
+- ``lengths_to_mask``: ``tf.sequence_mask``;
+- ``masked_rnn_forward``: ``SimpleRNN(return_sequences=True, return_state=True)`` with the same
+  weights, called with ``mask=`` and ``initial_state=`` (pre-padding and holes with a non-zero
+  initial state, an all-masked row, one step);
+- ``masked_mean``: ``keras.metrics.Mean`` with the mask as sample weights.
+"""
+
+import numpy as np
+
+from rnncourse.checks import Graded, Output
+from rnncourse.weights import random_rnn_weights, set_rnn_weights
+
+GRADED = {
+    "pad_sequences": Graded(inputs=("seqs",), outputs=(Output("padded", "exact"),),
+                            options=("maxlen", "padding", "truncating", "value")),
+    "lengths_to_mask": Graded(inputs=("lengths", "maxlen"),
+                              outputs=(Output("mask", rtol=0, atol=0, axes=("batch", "time")),)),
+    "masked_rnn_forward": Graded(inputs=("x", "mask", "h0", "kernel", "recurrent_kernel", "bias"),
+                                 outputs=(Output("h_seq", axes=("batch", "time", "unit")),
+                                          Output("h_last", axes=("batch", "unit")))),
+    "masked_mean": Graded(inputs=("values", "mask"), outputs=(Output("mean"),)),
+}
+
+
+def ragged(rng, lengths, high=20):
+    """Rows of random integers 1..high-1 with the given lengths (as Python lists)."""
+    return [rng.integers(1, high, size=n).tolist() for n in lengths]
+
+
+def pad_cases(keras, rng):
+    numpy_rows = [rng.integers(1, 50, size=n) for n in (3, 0, 6)] + [np.arange(1, 5, dtype=np.int32)]
+    cases = [  # (seqs, options, description)
+        ([[1, 2, 3], [4, 5], [6]], {}, "3 short rows, defaults only"),
+        (ragged(rng, [4, 0, 9, 1, 6, 2]), {}, "6 rows of 0 to 9 items incl. an empty one, defaults only"),
+        (ragged(rng, [7, 3, 5]), {"maxlen": 4}, "maxlen 4 shorter than two rows, default padding/truncating"),
+        (ragged(rng, [2, 5, 3, 1]), {"padding": "post"}, "padding='post', no maxlen"),
+        (ragged(rng, [4, 3, 5, 7]), {"maxlen": 5, "padding": "post", "truncating": "post"},
+         "the lectures' padding='post', truncating='post', maxlen 5"),
+        (ragged(rng, [6, 2, 8]), {"maxlen": 5, "truncating": "post"}, "truncating='post', maxlen 5, default padding"),
+        (ragged(rng, [3, 1, 4]), {"padding": "post", "value": -1}, "padding='post', value -1"),
+        (numpy_rows, {}, "numpy rows (int64 and int32) incl. an empty one, defaults only"),
+        (ragged(rng, [9, 12, 10]), {"maxlen": 3}, "every row longer than maxlen 3"),
+        (ragged(rng, [2, 3]), {"maxlen": 6, "value": 99}, "maxlen 6 longer than every row, value 99"),
+        ([[], [5, 6]], {"maxlen": 3, "padding": "post"}, "an empty row first, padding='post', maxlen 3"),
+        (ragged(rng, [5]), {}, "a single row, defaults only"),
+        (ragged(rng, [8, 2, 6]), {"maxlen": 5, "padding": "pre", "truncating": "post", "value": 7},
+         "every option by name: maxlen 5, 'pre', 'post', value 7"),
+    ]
+    return [dict(seqs=seqs, **options, padded=keras.utils.pad_sequences(seqs, **options), description=about)
+            for seqs, options, about in cases]
+
+
+def mask_cases(tf, rng):
+    cases = [
+        ([3, 1, 4], 5, "3 rows, maxlen 5"),
+        ([0, 2], 4, "a zero length, maxlen 4"),
+        (np.array([6, 6, 6]), 6, "every row full, lengths as an int64 array"),
+        (np.array([7, 2, 9], dtype=np.int32), 5, "lengths longer than maxlen 5, as an int32 array"),
+        ([1], 1, "one row, maxlen 1"),
+        (rng.integers(0, 13, size=8).tolist(), 12, "8 random lengths, maxlen 12"),
+    ]
+    return [dict(lengths=lengths, maxlen=maxlen, mask=tf.sequence_mask(lengths, maxlen).numpy(),
+                 description=about) for lengths, maxlen, about in cases]
+
+
+def post_padded(lengths, steps):
+    return np.arange(steps)[None, :] < np.asarray(lengths)[:, None]
+
+
+def rnn_cases(keras, rng):
+    holes = rng.random((4, 9)) < 0.6
+    holes[0, :2] = False  # a row that starts with masked steps
+    big = rng.random((6, 15)) < 0.7
+    big[2] = False  # a row masked throughout
+    cases = [  # (mask, features, units, h0 non-zero, description)
+        (post_padded([5, 3, 1], 5), 3, 4, False, "post-padding (lengths 5, 3, 1), zero h0"),
+        (post_padded([6, 2, 4], 6), 2, 3, True, "post-padding (lengths 6, 2, 4), non-zero h0"),
+        (post_padded([5, 2, 3], 5)[:, ::-1], 3, 4, True, "pre-padding (lengths 5, 2, 3), non-zero h0"),
+        (holes, 2, 5, True, "holes in the mask, some rows starting masked, non-zero h0"),
+        (np.array([[True, True, False, True], [False] * 4, [False, True, True, False]]), 3, 2, True,
+         "an all-masked row among others, non-zero h0"),
+        (np.array([[True], [False]]), 2, 3, True, "1 step, masked in the second row, non-zero h0"),
+        (np.ones((2, 20), bool), 4, 3, True, "20 steps, nothing masked"),
+        (post_padded([1, 4], 4)[:, ::-1], 1, 1, True, "1 feature, 1 unit, pre-padding, non-zero h0"),
+        (big, 4, 5, True, "6 rows of 15 steps with holes and an all-masked row, non-zero h0"),
+    ]
+    out = []
+    for mask, features, units, nonzero, about in cases:
+        batch, steps = mask.shape
+        w = random_rnn_weights(rng, features, units)
+        layer = keras.layers.SimpleRNN(units, return_sequences=True, return_state=True)
+        layer.build((None, steps, features))
+        set_rnn_weights(layer, w)
+        x = rng.normal(size=(batch, steps, features)).astype(np.float32)
+        h0 = (rng.uniform(-1, 1, size=(batch, units)) if nonzero else np.zeros((batch, units))).astype(np.float32)
+        mask = np.ascontiguousarray(mask)
+        h_seq, h_last = layer(x, mask=mask, initial_state=h0)
+        out.append(dict(x=x, mask=mask, h0=h0, **w, h_seq=np.asarray(h_seq), h_last=np.asarray(h_last),
+                        description=f"batch {batch}, {steps} steps, {features} features, {units} units; {about}"))
+    return out
+
+
+def mean_cases(keras, rng):
+    def far_off_at_masked(values, mask):
+        return np.where(mask, values, values + 50).astype(np.float32)  # what the mask hides is far off
+
+    cases = []
+    for shape, form, about in [((4, 6), bool, "a (4, 6) array, bool mask"),
+                               ((3, 5), np.float32, "a (3, 5) array, 0/1 float mask"),
+                               ((7,), bool, "a 1-D array, bool mask"),
+                               ((2, 3, 4), np.float32, "a (2, 3, 4) array, 0/1 float mask"),
+                               ((1, 1), bool, "a single value, unmasked"),
+                               ((20, 30), bool, "a (20, 30) array, bool mask")]:
+        mask = rng.random(shape) < 0.6
+        mask.flat[0] = True  # never an empty selection
+        values = far_off_at_masked(rng.normal(size=shape), mask)
+        metric = keras.metrics.Mean()
+        metric.update_state(values, sample_weight=mask.astype(np.float32))
+        cases.append(dict(values=values, mask=mask.astype(form), mean=np.asarray(metric.result()),
+                          description=about))
+    return cases
+
+
+def references(tf, keras, rng):
+    return {"pad_sequences": pad_cases(keras, rng), "lengths_to_mask": mask_cases(tf, rng),
+            "masked_rnn_forward": rnn_cases(keras, rng), "masked_mean": mean_cases(keras, rng)}

@@ -1,0 +1,169 @@
+"""Chapter 09 · Training by backpropagation through time: what the exercise grades, and how
+TensorFlow makes its reference outputs.
+
+Every expected gradient is ``tf.GradientTape``'s, computed in float64 through Keras's own
+``SimpleRNNCell`` / ``SimpleRNN`` (built with ``dtype="float64"``, the case's weights loaded into
+it) for the loss ``sum(h * dh)``: its gradient with respect to the outputs is exactly the
+upstream gradient ``dh``. Inputs are stored as float32 values, so the float32 and the float64
+hidden tests compare with the same exact gradients. ``clip_by_global_norm`` is compared with
+``tf.clip_by_global_norm`` and ``numerical_gradient`` with the analytic gradient (the tape's) of
+the same function written in TensorFlow.
+"""
+
+import numpy as np
+
+from rnncourse.checks import Graded, Output
+from rnncourse.weights import random_rnn_weights, set_rnn_weights
+
+WEIGHTS = ("kernel", "recurrent_kernel", "bias")
+WEIGHT_GRADS = (Output("dkernel", axes=("feature", "unit")), Output("drecurrent_kernel", axes=("unit", "unit")),
+                Output("dbias", axes=("unit",)))
+
+# The gradients use the default tolerance (checks.RTOL, checks.ATOL). Measured on these cases: correct
+# float32 answers stay within 1/25 of it (float64 within 1e-9 of it); the plausible mistakes of
+# tests/fixtures/09-bptt.py that pass the visible tests are off by more than 1.
+# numerical_gradient is compared with the exact gradient, in float64. Measured on these cases: correct
+# central differences (error ~ eps**2, plus rounding ~ 1e-16 * |f| / eps) stay within 1/400 of this
+# tolerance (1/8000 with the default eps); forward differences (error ~ eps * f'' / 2) are off by 2.5 to
+# 1,750 times it, and the default step of 1e-5 where a case passes eps=1e-7 is off by 15 times it.
+NUMGRAD_RTOL = 1e-6
+NUMGRAD_ATOL = 1e-7
+
+GRADED = {
+    "rnn_cell_backward": Graded(
+        inputs=("dh", "x_t", "h_prev", *WEIGHTS), returns="dict",
+        outputs=(Output("dx_t", axes=("batch", "feature")), Output("dh_prev", axes=("batch", "unit")),
+                 *WEIGHT_GRADS)),
+    "rnn_backward": Graded(
+        inputs=("x", "h0", *WEIGHTS, "dh_seq"), returns="dict",
+        outputs=(Output("dx", axes=("batch", "time", "feature")), Output("dh0", axes=("batch", "unit")),
+                 *WEIGHT_GRADS)),
+    "clip_by_global_norm": Graded(inputs=("grads", "max_norm"),
+                                  outputs=(Output("clipped"), Output("global_norm"))),
+    "numerical_gradient": Graded(inputs=("f", "x"), options=("eps",), functions=("f",),
+                                 outputs=(Output("dx", rtol=NUMGRAD_RTOL, atol=NUMGRAD_ATOL),)),
+}
+
+
+def sizes(**sizes):
+    """'2 batch, 1 step, 3 features' for the test messages."""
+    return ", ".join(f"{v} {k if v != 1 or k == 'batch' else k.rstrip('s')}" for k, v in sizes.items())
+
+
+def tape_gradients(tf, layer, inputs, run, dh):
+    """The tape's gradients of ``sum(run(*inputs) * dh)`` w.r.t. the inputs and the layer's weights."""
+    inputs = [tf.constant(v, tf.float64) for v in inputs]
+    cell = getattr(layer, "cell", layer)
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        loss = tf.reduce_sum(run(*inputs) * tf.constant(dh, tf.float64))
+    grads = tape.gradient(loss, [*inputs, cell.kernel, cell.recurrent_kernel, cell.bias])
+    return [np.asarray(g, dtype=np.float64) for g in grads]
+
+
+def cell_cases(tf, keras, rng):
+    cases = []
+    for batch, features, units, scale, about in [(1, 1, 1, 0.5, ""), (3, 4, 5, 0.5, ""), (2, 7, 3, 0.5, ""),
+                                                  (5, 2, 8, 0.5, ""), (4, 3, 3, 0.5, " (as many features as units)"),
+                                                  (3, 2, 4, 2.0, " (large weights: some units near +-1)")]:
+        w = random_rnn_weights(rng, features, units, scale=scale)
+        cell = keras.layers.SimpleRNNCell(units, dtype="float64")
+        cell.build((None, features))
+        set_rnn_weights(cell, w)
+        x_t = rng.normal(size=(batch, features)).astype(np.float32)
+        h_prev = rng.uniform(-1, 1, size=(batch, units)).astype(np.float32)
+        dh = rng.normal(size=(batch, units)).astype(np.float32)
+        grads = tape_gradients(tf, cell, [x_t, h_prev], lambda x, h: cell(x, [h])[0], dh)
+        cases.append(dict(dh=dh, x_t=x_t, h_prev=h_prev, **w,
+                          **dict(zip(("dx_t", "dh_prev", "dkernel", "drecurrent_kernel", "dbias"), grads)),
+                          description=sizes(batch=batch, features=features, units=units) + about))
+    return cases
+
+
+def sequence_cases(tf, keras, rng):
+    cases = []
+    for batch, steps, features, units, upstream, about in [
+        (1, 1, 1, 1, "all", ""), (2, 5, 3, 4, "all", ""), (3, 12, 2, 6, "all", ""), (1, 20, 4, 3, "all", ""),
+        (4, 8, 5, 5, "all", " (as many features as units)"), (3, 10, 3, 4, "last", " (a loss on the last step only)"),
+        (2, 6, 2, 3, "zero h0", " (h0 = 0)"),
+    ]:
+        w = random_rnn_weights(rng, features, units)
+        layer = keras.layers.SimpleRNN(units, return_sequences=True, dtype="float64")
+        layer.build((None, steps, features))
+        set_rnn_weights(layer, w)
+        x = rng.normal(size=(batch, steps, features)).astype(np.float32)
+        h0 = rng.uniform(-1, 1, size=(batch, units)).astype(np.float32)
+        if upstream == "zero h0":
+            h0 = np.zeros_like(h0)
+        dh_seq = rng.normal(size=(batch, steps, units)).astype(np.float32)
+        if upstream == "last":
+            dh_seq[:, :-1] = 0
+        grads = tape_gradients(tf, layer, [x, h0], lambda x, h0: layer(x, initial_state=h0), dh_seq)
+        cases.append(dict(x=x, h0=h0, **w, dh_seq=dh_seq,
+                          **dict(zip(("dx", "dh0", "dkernel", "drecurrent_kernel", "dbias"), grads)),
+                          description=sizes(batch=batch, steps=steps, features=features, units=units) + about))
+    return cases
+
+
+def clip_cases(tf, rng):
+    shapes = [(3, 4), (4, 4), (4,)]  # a SimpleRNN's kernel, recurrent_kernel, bias
+    lists = [
+        ([rng.normal(size=s) for s in shapes], 1.0, "3 arrays, global norm above max_norm"),
+        ([0.01 * rng.normal(size=s) for s in shapes], 5.0, "3 arrays, global norm below max_norm"),
+        ([rng.normal(size=(2, 3, 5))], 2.0, "one 3-D array"),
+        ([1e3 * rng.normal(size=s) for s in [(6, 2), (2, 2), (2,), (2, 1), (1,)]], 0.5,
+         "5 arrays of an exploding gradient"),
+        ([np.zeros(s) for s in shapes], 1.0, "3 arrays of zeros"),
+    ]
+    cases = []
+    for grads, max_norm, about in lists:
+        grads = [g.astype(np.float32) for g in grads]
+        clipped, norm = tf.clip_by_global_norm([tf.constant(g, tf.float64) for g in grads], max_norm)
+        cases.append(dict(grads=grads, max_norm=max_norm, clipped=[np.asarray(c) for c in clipped],
+                          global_norm=np.asarray(norm), description=f"{about}, max_norm={max_norm:g}"))
+    return cases
+
+
+def literal(array):
+    """A numpy array as source text that only needs ``np`` (Python's float repr is exact)."""
+    return f"np.array({np.asarray(array, dtype=np.float64).tolist()!r})"
+
+
+def function_cases(tf, rng):
+    """(numpy source, the same function in TensorFlow, x, eps or None, description)."""
+    w = rng.uniform(-3, 3, size=5)
+    a, b = rng.uniform(-1, 1, size=(4, 2)), rng.uniform(-2, 2, size=2)
+    return [
+        (f"lambda x: np.sum(np.tanh(x) * {literal(w)})", lambda x: tf.reduce_sum(tf.tanh(x) * w),
+         rng.uniform(-2, 2, size=5), None, "tanh of a 1-D x, weighted"),
+        ("lambda x: np.sum(np.sin(x) * x)", lambda x: tf.reduce_sum(tf.sin(x) * x),
+         rng.uniform(-3, 3, size=(3, 4)), None, "sin(x) * x on a 2-D x"),
+        (f"lambda x: np.sum(np.tanh(x @ {literal(a)} + 0.5) * {literal(b)})",
+         lambda x: tf.reduce_sum(tf.tanh(x @ a + 0.5) * b),
+         rng.normal(size=(2, 3, 4)), None, "a tanh layer on a 3-D x"),
+        ("lambda x: np.log(np.sum(np.exp(x)))", lambda x: tf.math.reduce_logsumexp(x),
+         rng.normal(size=6), None, "log-sum-exp of a 1-D x (its gradient is the softmax)"),
+        ("lambda x: np.sum(x ** 2) / 2", lambda x: tf.reduce_sum(x ** 2) / 2,
+         rng.normal(size=(2, 2)), 1e-3, "a quadratic with eps=1e-3"),
+        ("lambda x: np.sum(np.sin(1000 * x)) / 1000", lambda x: tf.reduce_sum(tf.sin(1000 * x)) / 1000,
+         rng.uniform(-1, 1, size=4), 1e-7, "a fast oscillation with eps=1e-7"),
+    ]
+
+
+def numgrad_cases(tf, rng):
+    cases = []
+    for source, tf_f, x, eps, about in function_cases(tf, rng):
+        variable = tf.Variable(x, dtype=tf.float64)
+        with tf.GradientTape() as tape:
+            value = tf_f(variable)
+        case = dict(f=source, x=x, dx=np.asarray(tape.gradient(value, variable)),
+                    description=f"{about}, x of shape {x.shape}")
+        if eps is not None:
+            case["eps"] = eps
+        cases.append(case)
+    return cases
+
+
+def references(tf, keras, rng):
+    return {"rnn_cell_backward": cell_cases(tf, keras, rng), "rnn_backward": sequence_cases(tf, keras, rng),
+            "clip_by_global_norm": clip_cases(tf, rng), "numerical_gradient": numgrad_cases(tf, rng)}
