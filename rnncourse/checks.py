@@ -308,11 +308,20 @@ def judge(function, graded, case, result, dtype=None):
                         rtol=output.rtol, atol=output.atol, axes=output.axes or None)
 
 
-def check(function, dtype=None):
+def in_group(cases, group=None):
+    """The cases of one group (a case's optional ``"group"`` field), or all of them: a chapter with one
+    graded function splits its cases between tests, so that one mistake costs only its own test."""
+    chosen = [case for case in cases if group is None or case.get("group") == group]
+    if not chosen:
+        raise LookupError(f"no reference case in group {group!r}")
+    return chosen
+
+
+def check(function, dtype=None, group=None):
     """The hidden test of one graded function, run inside the notebook's kernel (plain nbgrader).
 
-    Finds ``function`` among the calling notebook's names, runs it on every reference case and
-    judges each result. (The course's own grader does not run this: it runs student code in a
+    Finds ``function`` among the calling notebook's names, runs it on every reference case (of
+    ``group``, if given) and judges each result. (The course's own grader does not run this: it runs student code in a
     sandbox and judges outside it; see :mod:`rnncourse.grading`.)
     """
     from .references import of_function
@@ -320,6 +329,6 @@ def check(function, dtype=None):
     caller = sys._getframe(1)  # a notebook cell: its locals are the notebook's globals
     fn = caller.f_locals.get(function, caller.f_globals.get(function))
     graded, cases = of_function(function)
-    for case in cases:
+    for case in in_group(cases, group):
         args, keywords = arguments(graded, case, dtype)
         judge(function, graded, case, call(fn, *args, name=function, keywords=keywords), dtype)

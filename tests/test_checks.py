@@ -264,3 +264,16 @@ def test_nested_lists_of_arrays_round_trip_through_the_reference_file(tmp_path):
     assert [g.shape for g in back["grads"]] == [(1,), (2, 2)]
     args, _ = checks.arguments(graded, back, dtype="float64")
     assert args[0][0][0].dtype == np.float64 and isinstance(args[0][0], tuple)
+
+
+def test_a_group_selects_its_cases_and_an_unknown_group_is_the_authors_mistake():
+    cases = [{"group": "mask", "n": 1}, {"group": "merge modes", "n": 2}, {"n": 3}]
+    assert [c["n"] for c in checks.in_group(cases, "mask")] == [1]
+    assert [c["n"] for c in checks.in_group(cases)] == [1, 2, 3]
+    with pytest.raises(LookupError, match="no reference case in group 'masks'"):
+        checks.in_group(cases, "masks")
+    from rnncourse.grading.engine import hidden_checks
+
+    source = ('x = 1\n### BEGIN HIDDEN TESTS\nfrom rnncourse.checks import check\ncheck("f", group="mask")\n'
+              'check("f", dtype="float64")\n### END HIDDEN TESTS')
+    assert hidden_checks(source) == (("f", None, "mask"), ("f", "float64", None))

@@ -28,7 +28,7 @@ from pathlib import Path
 import nbformat
 
 from .. import references
-from ..checks import StudentCodeError, arguments, judge
+from ..checks import StudentCodeError, arguments, in_group, judge
 from ..paths import ASSIGNMENT_NOTEBOOK, SOLUTIONS
 from . import sandbox, worker
 
@@ -54,7 +54,7 @@ class Step:
     label: str  # a test's grade_id, or "cell N" of the submission
     source: str  # what runs (for a test: its visible code only)
     test: bool = False
-    checks: tuple = ()  # (function, dtype) pairs a test judges against the references
+    checks: tuple = ()  # (function, dtype, group) a test judges against the references
 
 
 @dataclass
@@ -77,13 +77,13 @@ class Outcome:
 
 
 def hidden_checks(source):
-    """The (function, dtype) pairs of the ``check(...)`` calls in a test's hidden region."""
+    """The (function, dtype, group) of the ``check(...)`` calls in a test's hidden region."""
     found = []
     for region in HIDDEN.findall(source):
         for node in ast.walk(ast.parse(region)):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "check":
-                dtype = next((k.value.value for k in node.keywords if k.arg == "dtype"), None)
-                found.append((node.args[0].value, dtype))
+                keyword = {k.arg: k.value.value for k in node.keywords}
+                found.append((node.args[0].value, keyword.get("dtype"), keyword.get("group")))
     return tuple(found)
 
 
@@ -101,7 +101,11 @@ def load_assignment(name):
         locked[grade_id] = Step(grade_id, HIDDEN.sub("", cell.source), test, hidden_checks(cell.source))
         if test:
             points[grade_id] = float(meta.get("points", 0))
-    return Assignment(name, locked, points, references.read(references.path_of(name)))
+    cases = references.read(references.path_of(name))
+    for step in locked.values():  # a group no case has is the author's mistake: say so before grading
+        for function, _, group in step.checks:
+            in_group(cases[function][1], group)
+    return Assignment(name, locked, points, cases)
 
 
 def program(assignment, nb):
@@ -301,9 +305,9 @@ def run_step(session, assignment, step, options, deadline):
             if not reply.get("ok"):
                 return reply.get("error", "failed")
         limit = options.call_timeout
-        for function, dtype in step.checks:
+        for function, dtype, group in step.checks:
             graded, cases = assignment.references[function]
-            for case in cases:
+            for case in in_group(cases, group):
                 blobs = []
                 args, keywords = (worker.pack(part, blobs) for part in arguments(graded, case, dtype))
                 reply, out = session.exchange({"op": "call", "function": function, "args": args,
