@@ -214,11 +214,12 @@ def _serve_the_package(app, exception):
                        check=True, capture_output=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
 
 
-# pydata-sphinx-theme 0.17 labels two buttons with a name that hides their visible text (axe-core:
-# "label-content-name-mismatch", serious): the search field ("Search" over "Search Ctrl+K") and
-# the colour-mode switch (icons titled "Light", "Dark"... in a button named "Color mode").
+# Three controls carry a name that hides their visible text (axe-core: "label-content-name-mismatch",
+# serious): pydata-sphinx-theme 0.17's search field ("Search" over "Search Ctrl+K") and colour-mode
+# switch (icons titled "Light", "Dark"... in a button named "Color mode"), and myst-nb's folded
+# code cells ("Toggle hidden content" over "Show code cell source"). Their own text names them.
 ACCESSIBLE_BUTTONS = """function rnncourseAccessibleButtons() {
-  document.querySelectorAll(".search-button-field[aria-label]").forEach(b => b.removeAttribute("aria-label"));
+  document.querySelectorAll(".search-button-field[aria-label], summary[aria-label]").forEach(b => b.removeAttribute("aria-label"));
   // the icons are decoration; Font Awesome may already have turned each <i title> into <svg><title>
   document.querySelectorAll(".theme-switch-button i, .theme-switch-button svg").forEach(icon => {
     icon.querySelectorAll("title").forEach(t => t.remove());
