@@ -20,6 +20,7 @@ Imports nothing heavy (no numpy, no TensorFlow); myst-nb and nbformat only when 
 """
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -212,6 +213,41 @@ def _serve_the_package(app, exception):
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
                         "--wheel-dir", str(Path(app.outdir) / "python"), scratch],
                        check=True, capture_output=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    # what Binder installs when it builds the published site (the launch buttons open it there)
+    (Path(app.outdir) / "requirements.txt").write_text(f"./python/{WHEEL}[book]\n")
+
+
+# The branch a Jupyter Book site is published to (`ghp-import -n -p -f _build/html`, as its docs say).
+PAGES_BRANCH = "gh-pages"
+
+
+def launch_buttons(repository, notebook):
+    """Binder and Colab links for a chapter's executed notebook (``_sources/...ipynb`` in the site),
+    when ``repository`` (``repository.url`` in ``_config.yml``) is a GitHub repository; else none.
+
+    Both open the notebook as published on the ``gh-pages`` branch: Colab reads it from there, and
+    Binder builds that branch's ``requirements.txt``, which the site carries (the wheel with its
+    ``book`` extra; :func:`_serve_the_package`). The notebook's first cell installs the package
+    from the repository, for Colab."""
+    match = re.fullmatch(r"https://github\.com/([\w.-]+)/([\w.-]+?)(?:\.git)?/?", repository or "")
+    if not match:
+        return []
+    org, repo = match.groups()
+    path = f"_sources/{notebook}"
+    return [
+        {"type": "link", "text": "Binder", "tooltip": "Launch on Binder", "icon": "_static/images/logo_binder.svg",
+         "url": f"https://mybinder.org/v2/gh/{org}/{repo}/{PAGES_BRANCH}?urlpath=lab/tree/{path}"},
+        {"type": "link", "text": "Colab", "tooltip": "Launch on Colab", "icon": "_static/images/logo_colab.png",
+         "url": f"https://colab.research.google.com/github/{org}/{repo}/blob/{PAGES_BRANCH}/{path}"},
+    ]
+
+
+def _add_launch_buttons(app, pagename, templatename, context, doctree):
+    notebook = context.get("ipynb_source")
+    buttons = launch_buttons(app.config.html_theme_options.get("repository_url", ""), notebook) if notebook else []
+    if buttons:
+        context["header_buttons"].append({"type": "group", "tooltip": "Launch interactive content",
+                                          "icon": "fas fa-rocket", "buttons": buttons, "label": "launch-buttons"})
 
 
 # Three controls carry a name that hides their visible text (axe-core: "label-content-name-mismatch",
@@ -234,6 +270,7 @@ window.addEventListener("load", rnncourseAccessibleButtons);"""
 def setup(app):
     """Sphinx extension entry point (``sphinx: extra_extensions: [rnncourse.book]``)."""
     app.connect("html-page-context", _offer_executed_notebook, priority=500)
+    app.connect("html-page-context", _add_launch_buttons, priority=502)  # after the theme's header buttons
     app.add_js_file(None, body=ACCESSIBLE_BUTTONS)
     app.connect("build-finished", _serve_the_package)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -384,3 +384,28 @@ def test_math_is_served_locally(build):
             resolved = posixpath.normpath(posixpath.join(path.parent.relative_to(site).as_posix(), src.split("?")[0]))
             assert (site / resolved).resolve() == mathjax.resolve(), f"{page}: MathJax src {src} -> {resolved}"
     assert pages_with_math >= 1, "no page has math: is dollarmath enabled?"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("url", ["", "https://github.com/acme/rnn-course"])
+def test_launch_buttons_appear_exactly_when_a_repository_is_set(tmp_path, url):
+    """A one-page book with the course's extension: Binder and Colab buttons on a notebook page when
+    `repository.url` names a GitHub repository (the one documented line), none otherwise."""
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: page\n")
+    (tmp_path / "_config.yml").write_text(
+        f"title: t\nexecute:\n  execute_notebooks: force\nrepository:\n  url: '{url}'\n"
+        "sphinx:\n  extra_extensions: [rnncourse.book]\n")
+    (tmp_path / "page.md").write_text(
+        "---\nfile_format: mystnb\nkernelspec:\n  name: python3\n  display_name: Python 3\n---\n"
+        "# A page\n\n```{code-cell} ipython3\nprint(1)\n```\n")
+    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "jupyter-book"), "build", str(tmp_path)],
+                          capture_output=True, text=True, env=kernel_env(), timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    html = (tmp_path / "_build" / "html" / "page.html").read_text(encoding="utf-8")
+    links = set(re.findall(r'href="(https://(?:mybinder\.org|colab\.research\.google\.com)[^"]*)"', html))
+    if not url:
+        assert not links and "launch-buttons" not in html
+        return
+    assert links == {"https://mybinder.org/v2/gh/acme/rnn-course/gh-pages?urlpath=lab/tree/_sources/page.ipynb",
+                     "https://colab.research.google.com/github/acme/rnn-course/blob/gh-pages/_sources/page.ipynb"}
+    assert (tmp_path / "_build" / "html" / "requirements.txt").read_text() == f"./python/{book.WHEEL}[book]\n"
