@@ -5,6 +5,12 @@ return_sequences=True), merge_mode=...)`` called with ``mask=``, its forward and
 loaded with the case's weights. Cases cover every merge mode, the default one (no ``merge_mode``
 passed) and no mask at all, masks of pre-padding, post-padding and holes, a row with no real step,
 one step and one example, float inputs with random values at the masked steps (Keras ignores them).
+
+Each case has a ``group``, so that a mistake costs only the test it belongs to: the cases called without
+a mask are ``"merge modes"`` (test_merge_modes), the cases called with one are ``"mask"`` (test_mask),
+including the mask with every step real (it checks that passing a mask is handled, not merging). The
+masked cases use every merge mode too, so a merge mistake can also fail test_mask; a masking mistake
+cannot fail test_merge_modes. test_float64 runs every case.
 """
 
 import numpy as np
@@ -77,7 +83,8 @@ def references(tf, keras, rng):
         x = rng.normal(size=(batch, steps, features)).astype(np.float32)
         case = dict(x=x, forward_params=tuple(forward[w] for w in WEIGHTS),
                     backward_params=tuple(backward[w] for w in WEIGHTS),
-                    description=describe(batch, steps, features, units, merge_mode, kind))
+                    description=describe(batch, steps, features, units, merge_mode, kind),
+                    group="mask" if kind else "merge modes")
         mask = None
         if kind:
             mask = case["mask"] = make_mask(rng, kind, batch, steps)
