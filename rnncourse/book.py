@@ -217,6 +217,49 @@ def _serve_the_package(app, exception):
     (Path(app.outdir) / "requirements.txt").write_text(f"./python/{WHEEL}[book]\n")
 
 
+def graded_tests(assignment):
+    """The exercise's tests as the grader counts them: ``[(test, functions it checks, points)]``,
+    read from the nbgrader source (names and points only: nothing of a solution or a hidden value)."""
+    from rnncourse.grading.engine import load_assignment
+
+    trusted = load_assignment(assignment)
+    rows = []
+    for test, points in trusted.points.items():
+        dtypes = {}  # (function, group) -> the input precisions it is called with
+        for function, dtype, group in trusted.locked[test].checks:
+            dtypes.setdefault((function, group), []).append(dtype)
+        what = "; ".join(f"`{function}`" + (f" ({group})" if group else "") + PRECISION[tuple(sorted(d or "" for d in ds))]
+                         for (function, group), ds in dtypes.items())
+        rows.append((test, what, points))
+    return rows
+
+
+PRECISION = {("",): "", ("float64",): " with float64 inputs", ("", "float64"): " as given and in float64"}
+
+
+def _graded_tests_directive():
+    from docutils.statemachine import StringList
+    from sphinx.util.docutils import SphinxDirective
+
+    class GradedTests(SphinxDirective):
+        """``{graded-tests}`` in a chapter's Exercise section: a table of its tests and their points."""
+
+        def run(self):
+            from docutils import nodes
+
+            assignment = Path(self.env.docname).parent.name  # book/NN-slug/page -> NN-slug
+            self.env.note_dependency(str(ROOT / "solutions" / assignment / "exercise.ipynb"))
+            rows = graded_tests(assignment)
+            table = ["| test | checks | points |", "|---|---|---:|"]
+            table += [f"| `{test}` | {what or 'the visible checks'} | {points:g} |" for test, what, points in rows]
+            table.append(f"| **total** | | **{sum(points for *_, points in rows):g}** |")
+            container = nodes.container(classes=["graded-tests"])
+            self.state.nested_parse(StringList(table), self.content_offset, container)
+            return [container]
+
+    return GradedTests
+
+
 # The branch a Jupyter Book site is published to (`ghp-import -n -p -f _build/html`, as its docs say).
 PAGES_BRANCH = "gh-pages"
 
@@ -272,6 +315,7 @@ def setup(app):
     app.connect("html-page-context", _offer_executed_notebook, priority=500)
     app.connect("html-page-context", _add_launch_buttons, priority=502)  # after the theme's header buttons
     app.add_js_file(None, body=ACCESSIBLE_BUTTONS)
+    app.add_directive("graded-tests", _graded_tests_directive())
     app.connect("build-finished", _serve_the_package)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from rnncourse import book
+from rnncourse import book, course
 from rnncourse.book import chapter_pages, kernel_env, page_source, read_page, toc_pages
 from rnncourse.course import graded_functions
 from rnncourse.paths import ROOT
@@ -409,3 +409,23 @@ def test_launch_buttons_appear_exactly_when_a_repository_is_set(tmp_path, url):
     assert links == {"https://mybinder.org/v2/gh/acme/rnn-course/gh-pages?urlpath=lab/tree/_sources/page.ipynb",
                      "https://colab.research.google.com/github/acme/rnn-course/blob/gh-pages/_sources/page.ipynb"}
     assert (tmp_path / "_build" / "html" / "requirements.txt").read_text() == f"./python/{book.WHEEL}[book]\n"
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_exercise_section_lists_the_graded_tests_with_their_points(page):
+    """`{graded-tests}` renders the exercise's tests from the nbgrader source: every graded function appears."""
+    assert "```{graded-tests}\n```" in page_source(page).read_text(encoding="utf-8"), f"{page}: no {{graded-tests}}"
+    rows = book.graded_tests(Path(page).parent.name)
+    checked = " ".join(what for _, what, _ in rows)
+    assert rows and all(points > 0 for *_, points in rows)
+    assert {f"`{f}`" for f in course.chapter(Path(page).parent.name).GRADED} <= set(re.findall(r"`\w+`", checked))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_chapter_page_shows_the_tests_and_points(build, page):
+    _, soup = _page_html(build, page)
+    table = soup.select_one(".graded-tests table")
+    assert table is not None, f"{page}: no table of graded tests"
+    total = sum(points for *_, points in book.graded_tests(Path(page).parent.name))
+    assert table.find_all("tr")[-1].get_text(" ", strip=True) == f"total {total:g}"
