@@ -161,7 +161,7 @@ def shell_exports(base=None):
     return "\n".join(lines)
 
 
-# ------------------------------------------------------------------------ Sphinx: .ipynb download
+# ------------------- Sphinx: downloads that run anywhere, graded tests, launch buttons, accessibility
 
 
 WHEEL = f"rnncourse-{version('rnncourse')}-py3-none-any.whl"  # served at <site>/python/WHEEL
@@ -183,8 +183,9 @@ def how_to_run(repository=""):
 def _offer_executed_notebook(app, pagename, templatename, context, doctree):
     """Put a text-notebook page's executed notebook in ``_sources/`` and in the download menu.
 
-    sphinx-book-theme does this only when launch buttons are configured (the book has none: they
-    need the network); the menu reads ``context["ipynb_source"]`` (priority 501, so run before).
+    sphinx-book-theme does this only when its own launch buttons are configured (the book uses its
+    own, :func:`launch_buttons`); the menu reads ``context["ipynb_source"]`` (priority 501, so run
+    before). The copy starts with :func:`how_to_run`.
     """
     import nbformat
 
