@@ -24,6 +24,16 @@ from .paths import REFERENCES
 MANIFEST = "manifest"
 
 
+def count(n, word, plural=None):
+    """'1 step', '5 steps', '3 classes': sizes in a case's description (what failure messages show)."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def sizes(**sizes):
+    """'2 batch, 1 step, 3 features': a case's description from its sizes."""
+    return ", ".join(f"{v} batch" if k == "batch" else count(v, k.rstrip("s"), k) for k, v in sizes.items())
+
+
 def path_of(assignment):
     return REFERENCES / f"{assignment}.npz"
 

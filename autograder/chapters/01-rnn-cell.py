@@ -8,6 +8,7 @@ compared; :func:`references` computes the cases with Keras's own ``SimpleRNNCell
 import numpy as np
 
 from rnncourse.checks import Graded, Output
+from rnncourse.references import sizes
 from rnncourse.weights import random_rnn_weights, set_rnn_weights
 
 WEIGHTS = ("kernel", "recurrent_kernel", "bias")
@@ -17,11 +18,6 @@ GRADED = {
                           outputs=(Output("h_seq", axes=("batch", "time", "unit")),
                                    Output("h_last", axes=("batch", "unit")))),
 }
-
-
-def sizes(**sizes):
-    """'2 batch, 1 step, 3 features' for the test messages."""
-    return ", ".join(f"{v} {k if v != 1 or k == 'batch' else k.rstrip('s')}" for k, v in sizes.items())
 
 
 def references(tf, keras, rng):

@@ -9,6 +9,7 @@ argument is a list of ``(kernel, recurrent_kernel, bias)`` tuples, first layer f
 import numpy as np
 
 from rnncourse.checks import Graded, Output
+from rnncourse.references import count
 from rnncourse.weights import random_rnn_weights, set_rnn_weights
 
 GRADED = {
@@ -26,11 +27,6 @@ STACKS = [(1, 1, 1, (1,)), (2, 5, 3, (4,)), (2, 6, 4, (4, 4)), (3, 7, 4, (6, 3))
 # (batch, steps, units, classes): batch and time both > 1 and different, so a reshape that mixes
 # them shows; one step; one class; a vocabulary as large as chapter 04's sentence.
 DENSES = [(1, 1, 1, 1), (2, 5, 3, 4), (3, 4, 6, 2), (4, 1, 5, 3), (2, 10, 8, 25), (5, 3, 4, 1)]
-
-
-def count(n, word, plural=None):
-    """'1 step', '5 steps', '3 classes'."""
-    return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
 def stack_description(batch, steps, features, units):

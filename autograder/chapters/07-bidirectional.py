@@ -16,6 +16,7 @@ cannot fail test_merge_modes. test_float64 runs every case.
 import numpy as np
 
 from rnncourse.checks import Graded, Output
+from rnncourse.references import count
 from rnncourse.weights import random_rnn_weights, set_rnn_weights
 
 WEIGHTS = ("kernel", "recurrent_kernel", "bias")
@@ -63,9 +64,6 @@ def make_mask(rng, kind, batch, steps):
 
 
 def describe(batch, steps, features, units, merge_mode, kind):
-    def count(n, what):
-        return f"{n} {what}{'s' * (n != 1)}"
-
     about = f"batch {batch}, {count(steps, 'step')}, {count(features, 'feature')}, {count(units, 'unit')}"
     about += f", merge_mode {merge_mode!r}" if merge_mode else ", default merge_mode"
     return about + (f", mask: {kind}" if kind else ", no mask")

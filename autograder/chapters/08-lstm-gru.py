@@ -9,6 +9,7 @@ most cases, so a transposed or misplaced matrix shows as a wrong shape.
 import numpy as np
 
 from rnncourse.checks import Graded, Output
+from rnncourse.references import sizes
 from rnncourse.weights import random_rnn_weights, set_rnn_weights
 
 WEIGHTS = ("kernel", "recurrent_kernel", "bias")
@@ -27,11 +28,6 @@ GRADED = {
 
 CELL_SIZES = [(1, 1, 1), (3, 4, 5), (2, 7, 3), (5, 2, 8), (8, 10, 16)]  # batch, features, units
 SEQUENCE_SIZES = [(1, 1, 1, 1), (2, 5, 3, 4), (3, 12, 2, 6), (1, 20, 4, 3), (4, 8, 6, 2), (6, 30, 5, 16)]  # batch, steps, ...
-
-
-def sizes(**sizes):
-    """'2 batch, 1 step, 3 features' for the test messages."""
-    return ", ".join(f"{v} {k if v != 1 or k == 'batch' else k.rstrip('s')}" for k, v in sizes.items())
 
 
 def built(layer, input_shape, weights):

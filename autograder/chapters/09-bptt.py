@@ -13,6 +13,7 @@ the same function written in TensorFlow.
 import numpy as np
 
 from rnncourse.checks import Graded, Output
+from rnncourse.references import sizes
 from rnncourse.weights import random_rnn_weights, set_rnn_weights
 
 WEIGHTS = ("kernel", "recurrent_kernel", "bias")
@@ -43,11 +44,6 @@ GRADED = {
     "numerical_gradient": Graded(inputs=("f", "x"), options=("eps",), functions=("f",),
                                  outputs=(Output("dx", rtol=NUMGRAD_RTOL, atol=NUMGRAD_ATOL),)),
 }
-
-
-def sizes(**sizes):
-    """'2 batch, 1 step, 3 features' for the test messages."""
-    return ", ".join(f"{v} {k if v != 1 or k == 'batch' else k.rstrip('s')}" for k, v in sizes.items())
 
 
 def tape_gradients(tf, layer, inputs, run, dh):
