@@ -89,3 +89,21 @@ def setup(seed=0):
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     return tf, keras
+
+
+def print_prediction(inputs, idx2char, target):
+    """A Keras callback for the character models (chapters 03 and 04): after each epoch, run the model
+    on ``inputs`` (one sequence, as a batch of one), decode the most probable character at each step
+    with ``idx2char`` and print it; stop training once it reads ``target``."""
+    import keras
+    import numpy as np
+
+    class PrintPrediction(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            probs = self.model(inputs, training=False)[0]  # (time, vocab)
+            predicted = "".join(idx2char[i] for i in np.argmax(probs, axis=-1))
+            print(f"epoch {epoch + 1:3d}  loss {logs['loss']:.4f}  -> {predicted!r}")
+            if predicted == target:
+                self.model.stop_training = True
+
+    return PrintPrediction()

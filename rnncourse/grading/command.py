@@ -150,7 +150,7 @@ class Gradebook:
 
 def write_csv(course, assignment, points):
     """grades/ASSIGNMENT.csv from every student's JSON record (all batches so far)."""
-    records = [json.loads(p.read_text()) for p in sorted((course / "grades" / assignment).glob("*.json"))]
+    records = report.load_records(course, assignment)
     path = course / "grades" / f"{assignment}.csv"
     with open(path, "w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
