@@ -107,3 +107,26 @@ def print_prediction(inputs, idx2char, target):
                 self.model.stop_training = True
 
     return PrintPrediction()
+
+
+def tape_gradients(tf, layer, inputs, run, upstream):
+    """``tf.GradientTape``'s gradients, in float64, of ``sum(out * d)`` over the pairs of ``run``'s outputs
+    and the ``upstream`` gradients, w.r.t. ``inputs`` and the weights of ``layer`` (a Keras recurrent
+    layer or cell built with ``dtype="float64"``): ``[*d_inputs, dkernel, drecurrent_kernel, dbias]``.
+
+    The gradient of that loss with respect to each output is exactly its upstream gradient, so these are
+    the gradients a backward pass given those upstream gradients must return. ``run(*inputs)`` returns
+    one tensor or a tuple of tensors (as many as ``upstream``); the inputs are numpy arrays.
+    """
+    import numpy as np
+
+    inputs = [tf.constant(v, tf.float64) for v in inputs]
+    cell = getattr(layer, "cell", layer)
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        outputs = run(*inputs)
+        if not isinstance(outputs, (tuple, list)):
+            outputs, upstream = [outputs], [upstream]
+        loss = tf.add_n([tf.reduce_sum(out * tf.constant(d, tf.float64)) for out, d in zip(outputs, upstream)])
+    grads = tape.gradient(loss, [*inputs, cell.kernel, cell.recurrent_kernel, cell.bias])
+    return [np.asarray(g, dtype=np.float64) for g in grads]

@@ -4,17 +4,31 @@ Each case loads random weights into Keras's own ``LSTMCell`` / ``LSTM`` / ``GRUC
 (the GRU with Keras's default ``reset_after=True``, so its bias has shape ``(2, 3*units)``) and
 runs it on inputs students never see, from non-zero initial states. Features and units differ in
 most cases, so a transposed or misplaced matrix shows as a wrong shape.
+
+The LSTM's backward passes are compared with ``tf.GradientTape``'s gradients, computed in float64
+through Keras's own ``LSTMCell`` / ``LSTM`` (built with ``dtype="float64"``, the case's weights
+loaded into it) for the loss ``sum(h * dh) + sum(c * dc)`` (the cell) or ``sum(h_seq * dh_seq)``
+(the layer with ``return_sequences=True``): its gradients with respect to the outputs are exactly
+the upstream gradients. Inputs are stored as float32 values, so the float32 and the float64 hidden
+tests compare with the same exact gradients.
 """
 
 import numpy as np
 
 from rnncourse.checks import Graded, Output
+from rnncourse.framework import tape_gradients
 from rnncourse.references import sizes
 from rnncourse.weights import random_rnn_weights, set_rnn_weights
 
 WEIGHTS = ("kernel", "recurrent_kernel", "bias")
 STATE = ("batch", "unit")
 SEQUENCE = ("batch", "time", "unit")
+# The columns of an LSTM's weights are the four gates side by side: column = gate * units + unit.
+WEIGHT_GRADS = (Output("dkernel", axes=("feature", "column")), Output("drecurrent_kernel", axes=("unit", "column")),
+                Output("dbias", axes=("column",)))
+# The gradients use the default tolerance (checks.RTOL, checks.ATOL). Measured on these cases: correct
+# float32 answers stay within 1/20 of it (float64 within 1e-9 of it); the plausible mistakes of
+# tests/fixtures/08-lstm-gru.py that pass the visible tests are off by more than 1.
 GRADED = {
     "lstm_cell_forward": Graded(inputs=("x_t", "h_prev", "c_prev", *WEIGHTS),
                                 outputs=(Output("h", axes=STATE), Output("c", axes=STATE))),
@@ -24,6 +38,14 @@ GRADED = {
     "gru_cell_forward": Graded(inputs=("x_t", "h_prev", *WEIGHTS), outputs=(Output("h", axes=STATE),)),
     "gru_forward": Graded(inputs=("x", "h0", *WEIGHTS),
                           outputs=(Output("h_seq", axes=SEQUENCE), Output("h_last", axes=STATE))),
+    "lstm_cell_backward": Graded(
+        inputs=("dh", "dc", "x_t", "h_prev", "c_prev", *WEIGHTS), returns="dict",
+        outputs=(Output("dx_t", axes=("batch", "feature")), Output("dh_prev", axes=STATE),
+                 Output("dc_prev", axes=STATE), *WEIGHT_GRADS)),
+    "lstm_backward": Graded(
+        inputs=("x", "h0", "c0", *WEIGHTS, "dh_seq"), returns="dict",
+        outputs=(Output("dx", axes=("batch", "time", "feature")), Output("dh0", axes=STATE),
+                 Output("dc0", axes=STATE), *WEIGHT_GRADS)),
 }
 
 CELL_SIZES = [(1, 1, 1), (3, 4, 5), (2, 7, 3), (5, 2, 8), (8, 10, 16)]  # batch, features, units
@@ -92,8 +114,73 @@ def gru_references(keras, rng):
     return cells, sequences
 
 
+def float64_lstm(keras, kind, input_shape, weights):
+    """Keras's ``LSTMCell`` (kind "cell") or ``LSTM(return_sequences=True)``, in float64, with ``weights``."""
+    units = weights["bias"].shape[0] // 4
+    layer = keras.layers.LSTMCell(units, dtype="float64") if kind == "cell" else keras.layers.LSTM(
+        units, return_sequences=True, dtype="float64")
+    return built(layer, input_shape, weights)
+
+
+def new_states(cell):
+    """``(x_t, h_prev, c_prev) -> (h, c)``: one step of a Keras LSTMCell."""
+    def run(x_t, h_prev, c_prev):
+        h, (_, c) = cell(x_t, [h_prev, c_prev])
+        return h, c
+    return run
+
+
+def cell_backward_cases(tf, keras, rng):
+    cases = []
+    for batch, features, units, scale, upstream, about in [
+        (1, 1, 1, 0.5, "both", ""), (3, 4, 5, 0.5, "both", ""), (2, 7, 3, 0.5, "both", ""),
+        (5, 2, 8, 0.5, "both", ""), (4, 3, 3, 0.5, "both", " (as many features as units)"),
+        (3, 2, 4, 2.0, "both", " (large weights: some gates near 0 or 1)"),
+        (3, 3, 2, 0.5, "h only", " (dc = 0: a loss on h only)"), (2, 4, 3, 0.5, "c only", " (dh = 0: a loss on c only)"),
+    ]:
+        w = lstm_weights(rng, features, units) if scale == 0.5 else random_rnn_weights(rng, features, units, 4, scale)
+        cell = float64_lstm(keras, "cell", (None, features), w)
+        x_t = rng.normal(size=(batch, features)).astype(np.float32)
+        h_prev, c_prev = state(rng, batch, units), state(rng, batch, units, scale=2.0)
+        dh, dc = (rng.normal(size=(batch, units)).astype(np.float32) for _ in range(2))
+        if upstream == "h only":
+            dc[:] = 0
+        if upstream == "c only":
+            dh[:] = 0
+        grads = tape_gradients(tf, cell, [x_t, h_prev, c_prev], new_states(cell), [dh, dc])
+        names = ("dx_t", "dh_prev", "dc_prev", "dkernel", "drecurrent_kernel", "dbias")
+        cases.append(dict(dh=dh, dc=dc, x_t=x_t, h_prev=h_prev, c_prev=c_prev, **w, **dict(zip(names, grads)),
+                          description=sizes(batch=batch, features=features, units=units) + about))
+    return cases
+
+
+def sequence_backward_cases(tf, keras, rng):
+    cases = []
+    for batch, steps, features, units, upstream, about in [
+        (1, 1, 1, 1, "all", ""), (2, 5, 3, 4, "all", ""), (3, 12, 2, 6, "all", ""), (1, 20, 4, 3, "all", ""),
+        (4, 8, 5, 5, "all", " (as many features as units)"), (3, 10, 3, 4, "last", " (a loss on the last step only)"),
+        (2, 6, 2, 3, "zero states", " (h0 = c0 = 0)"),
+    ]:
+        w = lstm_weights(rng, features, units)
+        layer = float64_lstm(keras, "layer", (None, steps, features), w)
+        x = rng.normal(size=(batch, steps, features)).astype(np.float32)
+        h0, c0 = state(rng, batch, units), state(rng, batch, units, scale=2.0)
+        if upstream == "zero states":
+            h0, c0 = np.zeros_like(h0), np.zeros_like(c0)
+        dh_seq = rng.normal(size=(batch, steps, units)).astype(np.float32)
+        if upstream == "last":
+            dh_seq[:, :-1] = 0
+        grads = tape_gradients(tf, layer, [x, h0, c0], lambda x, h0, c0: layer(x, initial_state=[h0, c0]), dh_seq)
+        cases.append(dict(x=x, h0=h0, c0=c0, **w, dh_seq=dh_seq,
+                          **dict(zip(("dx", "dh0", "dc0", "dkernel", "drecurrent_kernel", "dbias"), grads)),
+                          description=sizes(batch=batch, steps=steps, features=features, units=units) + about))
+    return cases
+
+
 def references(tf, keras, rng):
     lstm_cells, lstm_sequences = lstm_references(keras, rng)
     gru_cells, gru_sequences = gru_references(keras, rng)
     return {"lstm_cell_forward": lstm_cells, "lstm_forward": lstm_sequences,
-            "gru_cell_forward": gru_cells, "gru_forward": gru_sequences}
+            "gru_cell_forward": gru_cells, "gru_forward": gru_sequences,
+            "lstm_cell_backward": cell_backward_cases(tf, keras, rng),
+            "lstm_backward": sequence_backward_cases(tf, keras, rng)}

@@ -13,6 +13,7 @@ the same function written in TensorFlow.
 import numpy as np
 
 from rnncourse.checks import Graded, Output
+from rnncourse.framework import tape_gradients
 from rnncourse.references import sizes
 from rnncourse.weights import random_rnn_weights, set_rnn_weights
 
@@ -44,17 +45,6 @@ GRADED = {
     "numerical_gradient": Graded(inputs=("f", "x"), options=("eps",), functions=("f",),
                                  outputs=(Output("dx", rtol=NUMGRAD_RTOL, atol=NUMGRAD_ATOL),)),
 }
-
-
-def tape_gradients(tf, layer, inputs, run, dh):
-    """The tape's gradients of ``sum(run(*inputs) * dh)`` w.r.t. the inputs and the layer's weights."""
-    inputs = [tf.constant(v, tf.float64) for v in inputs]
-    cell = getattr(layer, "cell", layer)
-    with tf.GradientTape() as tape:
-        tape.watch(inputs)
-        loss = tf.reduce_sum(run(*inputs) * tf.constant(dh, tf.float64))
-    grads = tape.gradient(loss, [*inputs, cell.kernel, cell.recurrent_kernel, cell.bias])
-    return [np.asarray(g, dtype=np.float64) for g in grads]
 
 
 def cell_cases(tf, keras, rng):
