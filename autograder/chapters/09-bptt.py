@@ -8,6 +8,12 @@ upstream gradient ``dh``. Inputs are stored as float32 values, so the float32 an
 hidden tests compare with the same exact gradients. ``clip_by_global_norm`` is compared with
 ``tf.clip_by_global_norm`` and ``numerical_gradient`` with the analytic gradient (the tape's) of
 the same function written in TensorFlow.
+
+``train_sgd`` is compared with the same training run in TensorFlow, from the same start: Keras's
+``SimpleRNN`` (from ``initial_state=h0``, its last state) and ``Dense`` in float64, the mean squared
+error (``keras.losses.MeanSquaredError``), ``tf.GradientTape``, ``tf.clip_by_global_norm`` over the
+five gradients together and ``keras.optimizers.SGD`` (no momentum). The learning rates are powers of
+two, so Keras's float32 learning-rate variable holds them exactly.
 """
 
 import numpy as np
@@ -31,6 +37,13 @@ WEIGHT_GRADS = (Output("dkernel", axes=("feature", "unit")), Output("drecurrent_
 NUMGRAD_RTOL = 1e-6
 NUMGRAD_ATOL = 1e-7
 
+# train_sgd uses the default tolerance too. Measured on these cases: correct float32 answers stay within
+# 1/400 of it (float64 within 1e-8 of it); the plausible mistakes of tests/fixtures/09-bptt.py that pass
+# the visible tests are off by more than 1.
+TRAINED = (Output("new_kernel", axes=("feature", "unit")), Output("new_recurrent_kernel", axes=("unit", "unit")),
+           Output("new_bias", axes=("unit",)), Output("new_W_out", axes=("unit", "output")),
+           Output("new_b_out", axes=("output",)), Output("losses", axes=("step",)))
+
 GRADED = {
     "rnn_cell_backward": Graded(
         inputs=("dh", "x_t", "h_prev", *WEIGHTS), returns="dict",
@@ -44,6 +57,8 @@ GRADED = {
                                   outputs=(Output("clipped"), Output("global_norm"))),
     "numerical_gradient": Graded(inputs=("f", "x"), options=("eps",), functions=("f",),
                                  outputs=(Output("dx", rtol=NUMGRAD_RTOL, atol=NUMGRAD_ATOL),)),
+    "train_sgd": Graded(inputs=("x", "h0", "y", *WEIGHTS, "W_out", "b_out", "lr", "steps", "max_norm"),
+                        outputs=TRAINED),
 }
 
 
@@ -150,6 +165,58 @@ def numgrad_cases(tf, rng):
     return cases
 
 
+def train_in_tensorflow(tf, keras, case):
+    """The weights after ``case["steps"]`` clipped SGD steps, and the loss before each step (float64)."""
+    units, outputs = case["W_out"].shape
+    rnn = keras.layers.SimpleRNN(units, dtype="float64")
+    rnn.build((None, *case["x"].shape[1:]))
+    set_rnn_weights(rnn, case)
+    dense = keras.layers.Dense(outputs, dtype="float64")
+    dense.build((None, units))
+    dense.kernel.assign(case["W_out"])
+    dense.bias.assign(case["b_out"])
+    variables = [rnn.cell.kernel, rnn.cell.recurrent_kernel, rnn.cell.bias, dense.kernel, dense.bias]
+    mse = keras.losses.MeanSquaredError(dtype="float64")
+    optimizer = keras.optimizers.SGD(learning_rate=case["lr"])
+    x, h0, y = (tf.constant(case[k], tf.float64) for k in ("x", "h0", "y"))
+    losses = []
+    for _ in range(case["steps"]):
+        with tf.GradientTape() as tape:
+            loss = mse(y, dense(rnn(x, initial_state=h0)))
+        clipped, _ = tf.clip_by_global_norm(tape.gradient(loss, variables), case["max_norm"])
+        optimizer.apply_gradients(zip(clipped, variables))
+        losses.append(float(loss))
+    return [np.asarray(v, dtype=np.float64) for v in variables] + [np.array(losses)]
+
+
+def train_cases(tf, keras, rng):
+    cases = []
+    for batch, time, features, units, outputs, lr, steps, max_norm, about in [
+        (1, 1, 1, 1, 1, 0.25, 1, 1.0, "one update on one sequence of length 1"),
+        (4, 5, 3, 4, 2, 0.125, 5, 1.5, "clipped in the first updates only"),
+        (3, 8, 2, 5, 3, 0.0625, 10, 0.5, "clipped at every update"),
+        (2, 6, 3, 3, 1, 0.25, 4, 100.0, "never clipped"),
+        (2, 10, 2, 4, 2, 0.125, 5, 0.1, "large recurrent weights, clipped at every update"),
+        (5, 1, 4, 3, 2, 0.25, 6, 1.5, "sequences of length 1"),
+        (3, 4, 2, 3, 2, 0.5, 3, 1.0, "h0 = 0"),
+    ]:
+        w = random_rnn_weights(rng, features, units, scale=1.5 if about.startswith("large") else 0.5)
+        case = dict(x=rng.normal(size=(batch, time, features)).astype(np.float32),
+                    h0=rng.uniform(-1, 1, size=(batch, units)).astype(np.float32),
+                    y=rng.normal(size=(batch, outputs)).astype(np.float32), **w,
+                    W_out=rng.uniform(-1, 1, size=(units, outputs)).astype(np.float32),
+                    b_out=rng.uniform(-0.5, 0.5, size=outputs).astype(np.float32), lr=lr, steps=steps, max_norm=max_norm)
+        if about == "h0 = 0":
+            case["h0"] = np.zeros_like(case["h0"])
+        case.update(zip((o.name for o in TRAINED), train_in_tensorflow(tf, keras, case)))
+        case["description"] = (sizes(batch=batch, steps=time, features=features, units=units, outputs=outputs)
+                               + f"; {steps} {'update' if steps == 1 else 'updates'}, lr={lr:g}, "
+                               f"max_norm={max_norm:g}: {about}")
+        cases.append(case)
+    return cases
+
+
 def references(tf, keras, rng):
     return {"rnn_cell_backward": cell_cases(tf, keras, rng), "rnn_backward": sequence_cases(tf, keras, rng),
-            "clip_by_global_norm": clip_cases(tf, rng), "numerical_gradient": numgrad_cases(tf, rng)}
+            "clip_by_global_norm": clip_cases(tf, rng), "numerical_gradient": numgrad_cases(tf, rng),
+            "train_sgd": train_cases(tf, keras, rng)}
