@@ -38,11 +38,12 @@ CLASS = {  # assignment -> {student: fixture}
 # Per test: how many of the graded notebooks pass it (each fixture's score fixes which tests it passes).
 PASSING = {
     "01-rnn-cell": {"test_rnn_cell_forward": 6, "test_rnn_forward": 1, "test_float64": 1},
-    "03-hihello": {"test_build_vocab": 3, "test_encode": 3, "test_decode": 4, "test_one_hot": 3, "test_shift_pair": 3},
+    "03-hihello": {"test_build_vocab": 3, "test_encode": 3, "test_decode": 4, "test_one_hot": 3, "test_shift_pair": 3,
+                   "test_hihello_forward": 4, "test_hihello_loss": 4},
 }
 POINTS = {"01-rnn-cell": {"test_rnn_cell_forward": 2, "test_rnn_forward": 3, "test_float64": 2},
-          "03-hihello": {"test_build_vocab": 2, "test_encode": 1, "test_decode": 1, "test_one_hot": 2,
-                         "test_shift_pair": 1}}
+          "03-hihello": {"test_build_vocab": 1, "test_encode": 1, "test_decode": 1, "test_one_hot": 1,
+                         "test_shift_pair": 1, "test_hihello_forward": 4, "test_hihello_loss": 3}}
 slow = pytest.mark.slow
 
 
@@ -141,8 +142,8 @@ def test_grade_all_grades_each_assignment_folder_and_sums_up(graded):
     for assignment in CLASS:
         fixtures = members(assignment)
         scores = [f.score for f in fixtures.values()]
-        mean = sum(scores) / len(scores)
-        row = (rf"{assignment}\s+{len(fixtures)}\s+0\s+0\s+{len(fixtures)}\s+{mean:.2f} / 7\s+{scores.count(7)}\s+"
+        mean, full = sum(scores) / len(scores), sum(POINTS[assignment].values())
+        row = (rf"{assignment}\s+{len(fixtures)}\s+0\s+0\s+{len(fixtures)}\s+{mean:.2f} / {full:g}\s+{scores.count(full)}\s+"
                rf"{sum(f.status != 'graded' for f in fixtures.values())}\s+{sum(bool(f.review) for f in fixtures.values())}")
         assert re.search(row, out), f"no summary row like {row!r} in:\n{out}"
         with open(course / "grades" / f"{assignment}.csv", encoding="utf-8") as f:
@@ -173,7 +174,8 @@ def test_report_histogram_and_pass_rates_are_exact(graded, assignment):
         t: (POINTS[assignment][t], n, ran - n) for t, n in PASSING[assignment].items()}
     summary = page(course, assignment)
     assert f"<dt>students</dt><dd>{len(fixtures)}</dd>" in summary
-    assert f"<dt>full marks</dt><dd>{sum(f.score == 7 for f in fixtures.values())}</dd>" in summary
+    full = sum(POINTS[assignment].values())
+    assert f"<dt>full marks</dt><dd>{sum(f.score == full for f in fixtures.values())}</dd>" in summary
 
 
 @slow
@@ -235,7 +237,7 @@ def test_canvas_export_has_every_assignment_and_student(graded):
     with open(course / "grades" / "canvas.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "01-rnn-cell", "03-hihello"]
-    assert rows[1] == ["Points Possible", "", "", "", "", "7", "7"]
+    assert rows[1] == ["Points Possible", "", "", "", "", "7", "12"]
     expected = {}
     for column, assignment in enumerate(CLASS):
         for name, fixture in members(assignment).items():
@@ -278,10 +280,10 @@ def test_a_later_batch_updates_the_report_and_the_export(graded, tmp_path):
     assert f"report:   {course / 'grades' / '03-hihello.html'}" in done.stdout
     tables = Tables(page(course, "03-hihello"))
     histogram = {float(s): int(n) for s, n, _ in tables.find("Students per score")["rows"]}
-    assert histogram[7] == 3 and sum(histogram.values()) == len(CLASS["03-hihello"]) + 1, "both batches"
+    assert histogram[12] == 3 and sum(histogram.values()) == len(CLASS["03-hihello"]) + 1, "both batches"
     with open(course / "grades" / "canvas.csv", newline="", encoding="utf-8") as f:
         rows = {r[0]: r[5:] for r in csv.reader(f)}
-    assert rows["latecomer"] == ["", "7"] and rows["forgets_h0"] == ["2", ""]
+    assert rows["latecomer"] == ["", "12"] and rows["forgets_h0"] == ["2", ""]
 
 
 @slow

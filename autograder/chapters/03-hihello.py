@@ -2,11 +2,24 @@
 
 Vocabulary, encoding and shifting are the lectures' own code (written out below, with the
 vocabulary sorted so that it is deterministic); one-hot vectors come from ``tf.one_hot``.
+
+The model itself is graded around a recurrent cell the test gives (chapter 03 comes before the
+LSTM's gates, chapter 08): ``cell(x_t, states) -> (output, new_states)``, Keras's cell contract,
+as numpy source holding a Keras layer's weights. ``hihello_forward`` is compared with that Keras
+layer (``LSTM`` or ``SimpleRNN``, ``return_sequences=True``, the case's initial states) followed by
+``Dense(V, activation="softmax")`` with the same weights; ``hihello_loss`` with
+``keras.losses.SparseCategoricalCrossentropy()`` applied to that model's output (the loss
+``compile(loss="sparse_categorical_crossentropy")`` trains with). Keras computes it from the
+Dense layer's logits, which its softmax output carries (``_keras_logits``): finite where a
+probability underflows to 0, as the case with Dense weights up to 1000 shows (its biases near
+600 also put logits beyond the range of ``exp``: a softmax must subtract the maximum). The reference
+maker checks each cell's source against the Keras cell it stands for.
 """
 
 import numpy as np
 
 from rnncourse.checks import Graded, Output
+from rnncourse.weights import random_rnn_weights, set_rnn_weights
 
 GRADED = {
     "build_vocab": Graded(inputs=("text",), outputs=(Output("idx2char", "exact"), Output("char2idx", "exact"))),
@@ -14,11 +27,99 @@ GRADED = {
     "decode": Graded(inputs=("indices", "idx2char"), outputs=(Output("text", "exact"),)),
     "one_hot": Graded(inputs=("indices", "depth"), outputs=(Output("one_hot", rtol=0, atol=0),)),
     "shift_pair": Graded(inputs=("text",), outputs=(Output("x_text", "exact"), Output("y_text", "exact"))),
+    "hihello_forward": Graded(inputs=("x", "initial_states", "cell", "W", "b"), functions=("cell",),
+                              outputs=(Output("probs", axes=("batch", "time", "class")),)),
+    "hihello_loss": Graded(inputs=("x", "y", "initial_states", "cell", "W", "b"), functions=("cell",),
+                           outputs=(Output("loss"),)),
 }
+
+MODEL_FUNCTIONS = ("hihello_forward", "hihello_loss")
 
 
 def random_text(rng, length, alphabet):
     return "".join(rng.choice(list(alphabet), size=length))
+
+
+def literal(array):
+    """A numpy array as source text that only needs ``np`` (Python's float repr is exact)."""
+    return f"np.array({np.asarray(array, dtype=np.float64).tolist()!r})"
+
+
+SIGMOID = "lambda v: 1 / (1 + np.exp(-v))"
+
+
+def lstm_cell_source(kernel, recurrent_kernel, bias):
+    """Keras's LSTMCell (gates i, f, c, o; sigmoid and tanh) as numpy source: states [h, c]."""
+    u = recurrent_kernel.shape[0]
+    gates = "(lambda z: (lambda c: (lambda h: (h, [h, c]))(s(z[:, {3}:]) * np.tanh(c)))" \
+            "(s(z[:, {1}:{2}]) * states[1] + s(z[:, :{1}]) * np.tanh(z[:, {2}:{3}])))" \
+            "(x_t @ K + states[0] @ R + b)".format(0, u, 2 * u, 3 * u)
+    weights = ", ".join(literal(a) for a in (kernel, recurrent_kernel, bias))
+    return f"(lambda K, R, b, s: lambda x_t, states: {gates})({weights}, {SIGMOID})"
+
+
+def simple_cell_source(kernel, recurrent_kernel, bias):
+    """Keras's SimpleRNNCell (tanh) as numpy source: states [h]."""
+    weights = ", ".join(literal(a) for a in (kernel, recurrent_kernel, bias))
+    return (f"(lambda K, R, b: lambda x_t, states: (lambda h: (h, [h]))(np.tanh(x_t @ K + states[0] @ R + b)))"
+            f"({weights})")
+
+
+def same_cell(keras, layer, source, x, states):
+    """Raise unless the cell source steps like the Keras layer's cell, one step of ``x`` from ``states``."""
+    from rnncourse.grading.worker import Function
+
+    ours, our_states = Function(source)(x[:, 0].astype(np.float64), [s.astype(np.float64) for s in states])
+    theirs, their_states = layer.cell(x[:, 0], list(states))
+    for a, b in zip([ours, *our_states], [theirs, *their_states]):
+        if np.max(np.abs(np.asarray(a) - np.asarray(b))) > 1e-5:
+            raise AssertionError("the cell source does not step like the Keras cell")
+
+
+# (kind, batch, steps, vocabulary, units, initial states, Dense weight scale, inputs, about)
+MODELS = [
+    ("lstm", 1, 6, 5, 8, "zero", 1.0, "one-hot", "the chapter's model: 6 one-hot steps of 5 characters, LSTM(8), zero states"),
+    ("lstm", 3, 8, 7, 4, "random", 1.0, "one-hot", "an LSTM(4) from non-zero states [h0, c0], 3 batch, 8 steps, 7 characters"),
+    ("lstm", 2, 1, 4, 3, "random", 1.0, "one-hot", "an LSTM(3), a single step, 4 characters"),
+    ("simple", 2, 5, 4, 6, "random", 1.0, "one-hot", "a SimpleRNN(6) cell (states [h0]), 2 batch, 5 steps, 4 characters"),
+    ("lstm", 2, 4, 6, 5, "random", 1.0, "real", "an LSTM(5) on inputs that are not one-hot, 6 classes"),
+    ("lstm", 2, 5, 5, 5, "random", 1000.0, "one-hot",
+     "an LSTM(5) under a Dense layer with weights up to 1000 and biases near 600 (probabilities of 0, even in float64)"),
+]
+
+
+def model_cases(tf, keras, rng):
+    """Cases of hihello_forward and hihello_loss: Keras's recurrent layer + Dense softmax with the case's weights."""
+    forward, loss = [], []
+    for kind, batch, steps, vocab, units, states, scale, inputs, about in MODELS:
+        gates = 4 if kind == "lstm" else 1
+        w = random_rnn_weights(rng, vocab, units, gates=gates)
+        layer = (keras.layers.LSTM if kind == "lstm" else keras.layers.SimpleRNN)(units, return_sequences=True)
+        layer.build((None, steps, vocab))
+        set_rnn_weights(layer, w)
+        dense = keras.layers.Dense(vocab, activation="softmax")
+        dense.build((None, steps, units))
+        W = (scale * rng.uniform(-1, 1, size=(units, vocab))).astype(np.float32)
+        b = (rng.uniform(-0.5, 0.5, size=vocab) + 600 * (scale > 1)).astype(np.float32)  # logits above exp's range
+        dense.set_weights([W, b])
+        if inputs == "one-hot":
+            x = np.eye(vocab, dtype=np.float32)[rng.integers(0, vocab, size=(batch, steps))]
+        else:
+            x = rng.normal(size=(batch, steps, vocab)).astype(np.float32)
+        initial = [(rng.uniform(-1, 1, size=(batch, units)) * (states == "random")).astype(np.float32)
+                   for _ in range(2 if kind == "lstm" else 1)]
+        y = rng.integers(0, vocab, size=(batch, steps)).astype(np.int64 if len(forward) % 2 else np.int32)
+        source = (lstm_cell_source if kind == "lstm" else simple_cell_source)(*w.values())
+        same_cell(keras, layer, source, x, initial)
+        h_seq = layer(x, initial_state=initial)
+        if scale > 1:  # the labels the model finds least likely: a probability of 0 even in float64
+            y = np.argmin(np.asarray(h_seq) @ W + b, axis=-1).astype(y.dtype)
+        probs = dense(h_seq)
+        value = keras.losses.SparseCategoricalCrossentropy()(y, probs)  # from the logits probs carries
+        common = dict(x=x, initial_states=initial, cell=source, W=W, b=b, description=about)
+        forward.append(dict(common, probs=np.asarray(probs)))
+        loss.append(dict(common, y=y, loss=np.asarray(value), description=f"{about}, {y.dtype.name} labels"))
+    return {"hihello_forward": forward, "hihello_loss": loss}
 
 
 def references(tf, keras, rng):
@@ -26,7 +127,7 @@ def references(tf, keras, rng):
     texts = ["", "aaaa", "hello, world", "if you want you"] + [
         random_text(rng, n, alphabet[: rng.integers(3, len(alphabet))]) for n in (7, 40, 120)
     ]
-    cases = {name: [] for name in GRADED}
+    cases = {name: [] for name in GRADED if name not in MODEL_FUNCTIONS}
     for text in texts:
         idx2char = sorted(set(text))  # the lecture's list(set(...)), sorted so it is deterministic
         char2idx = {c: i for i, c in enumerate(idx2char)}
@@ -42,4 +143,4 @@ def references(tf, keras, rng):
         indices = rng.integers(0, depth, size=shape).astype(np.int32)
         cases["one_hot"].append(dict(indices=indices, depth=depth, one_hot=tf.one_hot(indices, depth).numpy(),
                                      description=f"indices of shape {shape}, depth {depth}"))
-    return cases
+    return {**cases, **model_cases(tf, keras, rng)}

@@ -1,23 +1,32 @@
 """Chapter 04 · Long sequences: what the exercise grades, and how its reference outputs are made.
 
 Sliding windows and the reconstruction of a text from overlapping windows are the lecture's own
-code (its loop over ``range(len - seq_len)`` and its print loop, written out below);
-``temperature_softmax`` is ``keras.ops.softmax(logits / temperature)``.
+code (its loop over ``range(len - seq_len)`` and its print loop, written out below).
 
-Large-logit cases use temperatures that are powers of two, so that ``logits / temperature`` is
-exact in float32 as well and the only difference between a correct float32 answer and Keras is
-the rounding of ``exp``: far inside the tolerance even for logits in the thousands.
+``sample_sequence`` is the sampling loop of the chapter's page, made exact: the test gives a step
+function (numpy source: a character model that reads one index and returns the next logits and
+its new state), a start index, a length, a temperature and a seed. The reference run below
+follows the documented recipe with ``keras.ops.softmax`` in float64 and one
+``rng.choice(V, p=p)`` per step from ``np.random.default_rng(seed)``. The step functions of the
+character-model cases are a SimpleRNN cell and a Dense layer written in numpy; the reference
+maker checks their logits against Keras's ``SimpleRNNCell`` + ``Dense`` with the same weights
+along every generated path. A correct answer draws exactly the same indices (compared exactly):
+its probabilities differ from the reference's by rounding only (~1e-16 in float64, ~1e-7 in
+float32), and a draw changes only if a uniform number falls within that distance of a boundary
+of the cumulative distribution: the reference run refuses a case where one lies within 1e-5.
 """
 
 import numpy as np
 
 from rnncourse.checks import Graded, Output
 from rnncourse.text import SHIP, WINDOW
+from rnncourse.weights import random_rnn_weights, set_rnn_weights
 
 GRADED = {
     "sliding_windows": Graded(inputs=("indices", "seq_len"), outputs=(Output("X", "exact"), Output("Y", "exact"))),
     "reconstruct": Graded(inputs=("pred_windows", "idx2char"), outputs=(Output("text", "exact"),)),
-    "temperature_softmax": Graded(inputs=("logits", "temperature"), outputs=(Output("probs"),)),
+    "sample_sequence": Graded(inputs=("step", "state", "start", "length", "temperature", "seed"),
+                              functions=("step",), outputs=(Output("indices", "exact"),)),
 }
 
 
@@ -77,29 +86,106 @@ def text_cases(rng):
             for windows, chars, about in given]
 
 
-def softmax_cases(keras, rng):
-    def logits(shape, scale=2.0, offset=0.0):
-        return (offset + scale * rng.normal(size=shape)).astype(np.float32)
 
-    levels = logits((3, 8), scale=5.0) + np.array([[400.0], [-400.0], [0.0]], dtype=np.float32)
-    given = [
-        (logits((25,)), 1.0, "1-D logits (25,), temperature 1 (the plain softmax)"),
-        (logits((7,)), 0.5, "1-D logits (7,), temperature 0.5"),
-        (logits((4, 10)), 2.0, "2-D logits (4, 10), temperature 2"),
-        (logits((5, 3)), 0.3, "2-D logits (5, 3), temperature 0.3"),
-        (logits((2, 6, 25)), 1.7, "3-D logits (2, 6, 25), temperature 1.7"),
-        (logits((3, 4, 5), scale=1.0), 0.1, "3-D logits (3, 4, 5), temperature 0.1"),
-        (logits((10,), scale=3.0, offset=95.0), 0.25, "1-D logits near 95, temperature 0.25 (exp overflows float32)"),
-        (levels, 0.5, "2-D logits (3, 8) whose rows lie near +400, -400 and 0, temperature 0.5"),
-        (logits((2, 2, 6), scale=3000.0), 4.0, "3-D logits (2, 2, 6) of size up to thousands, temperature 4"),
+# Measured on these cases: every uniform number lies at least 2.6e-5 from a boundary of its cumulative
+# distribution, so probabilities off by float32 rounding (~1e-7) draw the same indices.
+MARGIN = 1e-5
+
+
+def literal(array):
+    """A numpy array as source text that only needs ``np`` (Python's float repr is exact)."""
+    return f"np.array({np.asarray(array, dtype=np.float64).tolist()!r})"
+
+
+def rnn_step_source(kernel, recurrent_kernel, bias, W, b, logits_dtype=None):
+    """A character model's step as numpy source: ``step(index, h) -> (logits, h_new)``, a SimpleRNN cell
+    reading the one-hot vector of ``index`` (row ``index`` of its kernel), then a Dense layer."""
+    logits = "h @ W + c" if logits_dtype is None else f"(h @ W + c).astype(np.{logits_dtype})"
+    weights = ", ".join(literal(a) for a in (kernel, recurrent_kernel, bias, W, b))
+    return (f"(lambda K, R, b, W, c: lambda index, state: (lambda h: ({logits}, h))"
+            f"(np.tanh(K[index] + state @ R + b)))({weights})")
+
+
+def table_step_source(table):
+    """A step whose logits are row ``(index + state) % rows`` of ``table``; its state counts the steps."""
+    return f"(lambda T: lambda index, state: (T[(index + state) % len(T)], state + 1))({literal(table)})"
+
+
+def reference_run(keras, step, state, start, length, temperature, seed):
+    """The documented recipe: p = softmax(logits / T) in float64, one rng.choice(V, p=p) per step.
+
+    Raises if a uniform number of the generator (``choice`` draws one per call, ``rng.random()``)
+    falls within MARGIN of a boundary of the cumulative distribution: then a correct float32
+    softmax (off by ~1e-7) could draw another index, and the case needs another seed."""
+    rng, shadow = np.random.default_rng(seed), np.random.default_rng(seed)
+    index, drawn = start, []
+    for _ in range(length):
+        logits, state = step(index, state)
+        p = keras.ops.convert_to_numpy(keras.ops.softmax(np.asarray(logits, dtype=np.float64) / temperature))
+        index = int(rng.choice(len(p), p=p))
+        if np.min(np.abs(np.cumsum(p) - shadow.random())) < MARGIN:
+            raise AssertionError(f"seed {seed}: a draw lies within {MARGIN:g} of a boundary")
+        drawn.append(index)
+    return np.array(drawn, dtype=np.int64)
+
+
+def keras_agrees(keras, weights, W, b, start, indices):
+    """Raise unless Keras's SimpleRNNCell + Dense give the step source's logits along the generated path."""
+    from rnncourse.grading.worker import Function
+
+    units, vocab = weights["recurrent_kernel"].shape[0], W.shape[1]
+    cell, dense = keras.layers.SimpleRNNCell(units), keras.layers.Dense(vocab)
+    cell.build((None, vocab))
+    dense.build((None, units))
+    set_rnn_weights(cell, weights)
+    dense.set_weights([W, b])
+    step = Function(rnn_step_source(weights["kernel"], weights["recurrent_kernel"], weights["bias"], W, b))
+    h, state = np.zeros((1, units), np.float32), np.zeros(units)
+    for index in [start, *indices[:-1]]:
+        out, h = cell(np.eye(vocab, dtype=np.float32)[[index]], h)
+        ours, state = step(index, state)
+        error = np.max(np.abs(np.asarray(dense(out))[0] - ours))
+        if error > 1e-5:
+            raise AssertionError(f"the step source's logits are {error:.2g} from Keras's")
+
+
+def sample_cases(keras, rng):
+    from rnncourse.grading.worker import Function
+
+    vocab = len(sorted(set(SHIP)))
+    model = random_rnn_weights(rng, vocab, 16, scale=0.8)
+    W = rng.uniform(-1, 1, size=(16, vocab)).astype(np.float32)
+    b = rng.uniform(-0.5, 0.5, size=vocab).astype(np.float32)
+    small = random_rnn_weights(rng, 3, 2, scale=1.0)
+    W3, b3 = rng.uniform(-2, 2, size=(2, 3)).astype(np.float32), rng.uniform(-1, 1, size=3).astype(np.float32)
+    ties = np.array([[2.0, 2.0, 0.0, 2.0], [1.0, -1.0, 1.0, -1.0], [0.5, 0.5, 0.5, 0.5], [9.0, 0.0, 0.0, 0.0]])
+    char = "a character model (25 characters, 16 units)"
+    zeros16 = np.zeros(16, np.float32)
+    given = [  # (step source, the weights Keras checks or None, state, start, length, T, about)
+        (rnn_step_source(*model.values(), W, b), (model, W, b), zeros16, 19, 40, 1.0, f"{char}, T = 1"),
+        (rnn_step_source(*model.values(), W, b), (model, W, b), zeros16, 8, 60, 0.5, f"{char}, T = 0.5"),
+        (rnn_step_source(*model.values(), W, b, "float32"), (model, W, b), zeros16, 0, 30, 2.0,
+         f"{char} with float32 logits, T = 2"),
+        (rnn_step_source(*model.values(), W, b), (model, W, b), rng.uniform(-1, 1, 16).astype(np.float32), 3, 30,
+         0.002, f"{char} from a non-zero state, T = 0.002 (logits / T far beyond exp's range)"),
+        (rnn_step_source(*model.values(), W, b), (model, W, b), zeros16, 22, 25, 50.0, f"{char}, T = 50 (near uniform)"),
+        (rnn_step_source(*model.values(), W, b), (model, W, b), zeros16, 5, 1, 0.8, f"{char}, length 1, T = 0.8"),
+        (table_step_source(ties), None, 0, 1, 20, 1.0, "a step whose logits have ties (and one all but certain index) and depend on its state, T = 1"),
+        (table_step_source(ties), None, 2, 3, 20, 0.01, "a step whose logits have ties (and one all but certain index) and depend on its state, T = 0.01"),
+        (rnn_step_source(*small.values(), W3, b3, "float32"), (small, W3, b3), np.zeros(2, np.float32), 2, 50, 1.0,
+         "a model of 3 characters and 2 units with float32 logits, T = 1"),
     ]
     cases = []
-    for z, temperature, about in given:
-        probs = keras.ops.convert_to_numpy(keras.ops.softmax(z.astype(np.float64) / temperature))
-        cases.append(dict(logits=z, temperature=temperature, probs=probs, description=about))
+    for source, checked, state, start, length, temperature, about in given:
+        seed = int(rng.integers(0, 2**31))
+        indices = reference_run(keras, Function(source), state, start, length, temperature, seed)
+        if checked is not None:
+            keras_agrees(keras, *checked, start, indices)
+        cases.append(dict(step=source, state=state, start=start, length=length, temperature=temperature, seed=seed,
+                          indices=indices, description=about))
     return cases
 
 
 def references(tf, keras, rng):
     return {"sliding_windows": window_cases(rng), "reconstruct": text_cases(rng),
-            "temperature_softmax": softmax_cases(keras, rng)}
+            "sample_sequence": sample_cases(keras, rng)}
