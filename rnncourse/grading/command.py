@@ -30,7 +30,6 @@ student's notebook never stops the others; Ctrl-C stops and keeps what was grade
 """
 
 import argparse
-import csv
 import difflib
 import json
 import os
@@ -48,7 +47,7 @@ from .. import feedback, references
 from ..course import assignments
 from ..feedback import feedback_page
 from ..paths import ASSIGNMENT_NOTEBOOK, REFERENCES, ROOT, SOLUTIONS
-from . import engine, export, intake, report, sandbox
+from . import engine, export, fit, intake, report, sandbox, tables
 
 
 class InstructorError(Exception):
@@ -151,14 +150,11 @@ class Gradebook:
 def write_csv(course, assignment, points):
     """grades/ASSIGNMENT.csv from every student's JSON record (all batches so far)."""
     records = report.load_records(course, assignment)
-    path = course / "grades" / f"{assignment}.csv"
-    with open(path, "w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(["student", "name", "score", "max_score", "status", "reason", "review", "entry", *points])
-        for r in records:
-            writer.writerow([r["student_id"], r["name"], f"{r['score']:g}", f"{sum(points.values()):g}", r["status"],
-                             r["reason"], r["review"], r["entry"], *(f"{r['tests'].get(g, 0):g}" for g in points)])
-    return path
+    rows = [["student", "name", "score", "max_score", "status", "reason", "review", "entry", *points]]
+    for r in records:
+        rows.append([r["student_id"], r["name"], f"{r['score']:g}", f"{sum(points.values()):g}", r["status"],
+                     r["reason"], r["review"], r["entry"], *(f"{r['tests'].get(g, 0):g}" for g in points)])
+    return tables.write(course / "grades" / f"{assignment}.csv", rows)
 
 
 class Progress:
@@ -204,13 +200,6 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
     if Path(submissions).is_dir() and course.is_relative_to(Path(submissions).resolve()):
         raise InstructorError(f"the course directory {course} is inside the submissions folder {submissions}: "
                               "choose another --course-dir")
-    course.mkdir(parents=True, exist_ok=True)
-    try:
-        feedback.install_mathjax(course / "feedback")
-    except OSError as error:  # the pages still work, with the math as TeX
-        print(f"warning: MathJax not copied for the feedback pages ({error})", file=out)
-    print(f"protections: {', '.join(k for k, v in sandbox.protections().items() if v and not unprotected) or 'NONE'}"
-          + (f"; missing: {', '.join(missing)}" if missing else ""), file=out)
     options = engine.Options(unprotected=unprotected, python_paths=(str(sandbox_site()),))
     trusted = engine.load_assignment(assignment)
     with tempfile.TemporaryDirectory() as scratch:
@@ -219,10 +208,22 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
                                             scratch=Path(scratch))
         except intake.IntakeError as error:
             raise InstructorError(str(error)) from None
+        notebooks = [read_notebook(s) for s in found]
+        wrong = fit.mismatch(assignment, [nb for nb in notebooks if not isinstance(nb, str)])
+        if wrong:  # before anything is written
+            raise InstructorError(wrong)
+        course.mkdir(parents=True, exist_ok=True)
+        try:
+            feedback.install_mathjax(course / "feedback")
+        except OSError as error:  # the pages still work, with the math as TeX
+            print(f"warning: MathJax not copied for the feedback pages ({error})", file=out)
+        print(f"protections: {', '.join(k for k, v in sandbox.protections().items() if v and not unprotected) or 'NONE'}"
+              + (f"; missing: {', '.join(missing)}" if missing else ""), file=out)
         gradebook = Gradebook(course, assignment)
         kept = [s for s in found if not regrade and gradebook.graded(s.student_id)]
-        todo = [s for s in found if s not in kept]
-        work = [(s, prepare(s, course, assignment)) for s in todo]
+        work = [(s, nb) for s, nb in zip(found, notebooks) if s not in kept]
+        for s, _ in work:
+            keep_copy(s, course, assignment)
     results, progress = [], Progress(len(work))
     pool = ThreadPoolExecutor(max(1, jobs))
     try:
@@ -256,18 +257,22 @@ def write_reports(course, assignment, points, out=sys.stdout):
             print(f"warning: the {what} could not be written ({type(error).__name__}: {error})", file=out)
 
 
-def prepare(sub, course, assignment):
-    """Keep a copy of the notebook in submitted/ and read it: the node, or the reason it has none."""
+def read_notebook(sub):
+    """The submission's notebook node, or the reason it has none (nothing is written)."""
     if sub.notebook is None:
         return sub.problem or "no notebook"
-    target = course / "submitted" / sub.student_id / assignment
-    target.mkdir(parents=True, exist_ok=True)
-    data = sub.notebook.read_bytes()
-    (target / ASSIGNMENT_NOTEBOOK).write_bytes(data)
     try:
-        return read_submission(target / ASSIGNMENT_NOTEBOOK)
+        return read_submission(sub.notebook)
     except ValueError as error:
         return str(error)
+
+
+def keep_copy(sub, course, assignment):
+    """A copy of the notebook in submitted/STUDENT/ASSIGNMENT/, as nbgrader keeps them."""
+    if sub.notebook is not None:
+        target = course / "submitted" / sub.student_id / assignment
+        target.mkdir(parents=True, exist_ok=True)
+        (target / ASSIGNMENT_NOTEBOOK).write_bytes(sub.notebook.read_bytes())
 
 
 def cell_grade_ids(nb):
@@ -318,11 +323,20 @@ def save(course, assignment, trusted, result, outcome, gradebook, cell_ids=None)
                                   cell_ids=cell_ids), encoding="utf-8")
 
 
+def shorten(text, width=200):
+    """``text`` for one terminal line: whole, or cut at a word with an ellipsis (the CSV has it all)."""
+    text = " ".join(str(text).split())
+    if len(text) <= width:
+        return text
+    cut = text[:width - 1].rsplit(" ", 1)[0] if " " in text[:width - 1] else text[:width - 1]
+    return cut.rstrip(" ;,:") + "… (in full in the CSV)"
+
+
 def print_summary(assignment, results, ignored, kept, max_score, csv_path, course, out=sys.stdout):
     print(f"{assignment}: {len(results)} submissions graded, max score {max_score:g}", file=out)
     width = max([len(r.student_id) for r in results] + [8])
     for r in results:
-        note = "" if r.reason == "all tests passed" else f"  {r.status}: {r.reason[:150]}"
+        note = "" if r.reason == "all tests passed" else f"  {r.status}: {shorten(r.reason)}"
         print(f"  {r.student_id:<{width}}  {r.score:>5g} / {max_score:g}{note}", file=out)
         if r.review:
             print(f"  {'':<{width}}  REVIEW: {r.review}", file=out)
@@ -330,11 +344,12 @@ def print_summary(assignment, results, ignored, kept, max_score, csv_path, cours
         print(f"  {s.student_id:<{width}}  already graded: kept (--regrade to grade again)", file=out)
     for i in ignored:
         print(f"  ignored {i.entry}: {i.reason}", file=out)
-    if results:
-        mean = sum(r.score for r in results) / len(results)
-        print(f"mean {mean:.2f} / {max_score:g}; full marks {sum(r.score == max_score for r in results)}; "
-              f"not gradable {sum(r.status != 'graded' for r in results)}; to review {sum(bool(r.review) for r in results)}",
-              file=out)
+    records = report.load_records(course, assignment)
+    if records:  # the class so far (every batch), not only this run
+        numbers = report.summary(records, {"all": max_score})
+        print(f"class so far: {numbers['students']} students, mean {numbers['mean']:.2f} / {max_score:g}; "
+              f"full marks {numbers['full marks']}; not gradable {numbers['not gradable']}; "
+              f"to review {numbers['to review']} (this run: {len(results)} graded, {len(kept)} kept)", file=out)
     print(f"grades:   {csv_path}", file=out)
     if (course / "grades" / f"{assignment}.html").is_file():
         print(f"report:   {course / 'grades' / f'{assignment}.html'} (every student graded so far)", file=out)
@@ -437,7 +452,7 @@ def print_class_summary(runs, skipped, course, out=sys.stdout):
             print(f"{run.assignment}: ignored {i.entry}: {i.reason}", file=out)
         for r in run.results:
             if r.status != "graded":
-                print(f"{run.assignment}: {r.student_id}: {r.status}: {r.reason[:150]}", file=out)
+                print(f"{run.assignment}: {r.student_id}: {r.status}: {shorten(r.reason)}", file=out)
             if r.review:
                 print(f"{run.assignment}: {r.student_id}: REVIEW: {r.review}", file=out)
     for entry, why in skipped:
@@ -478,7 +493,7 @@ def main(argv=None):
     parser.add_argument("--regrade", action="store_true", help="grade again students already graded")
     parser.add_argument("--unprotected", action="store_true",
                         help="grade even where student code cannot be sandboxed (trust every student)")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # options anywhere, as instructors type them
     if args.class_folder is not None and (args.assignment or args.submissions):
         parser.error("give either ASSIGNMENT SUBMISSIONS or --all CLASS_FOLDER, not both")
     if args.class_folder is None and not (args.assignment and args.submissions):

@@ -14,8 +14,8 @@ importer reads it (``GradebookImporter`` in instructure/canvas-lms, ``app/models
   row it cannot match. A blank score changes nothing (a student not graded in that assignment).
 
 Which id goes where. Without a roster: ``Student`` is the name as given (the submission's file or
-folder name; one starting with ``=``, ``+``, ``-`` or ``@`` gets a ``'`` first, so that no
-spreadsheet runs it as a formula); ``SIS Login ID`` is the grader's student id (the ``student``
+folder name); every cell is written through :func:`.tables.safe`, so that no spreadsheet runs
+one as a formula; ``SIS Login ID`` is the grader's student id (the ``student``
 column of the course's CSV: the name itself when it is plain ASCII, so submissions named by Canvas
 login match exactly); ``ID``, ``SIS User ID`` and ``Section`` are blank. With a roster (Canvas's
 own gradebook export, saved as ``roster.csv`` in the course directory) each student is looked up
@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..course import assignments
+from . import tables
 
 HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 POINTS_POSSIBLE = "Points Possible"
@@ -61,14 +62,9 @@ def read_grades(course):
             rows = list(csv.DictReader(f))
         if rows:
             grades[assignment] = (float(rows[0]["max_score"]),
-                                  {r["student"]: (r["name"], float(r["score"])) for r in rows})
+                                  {tables.unsafe(r["student"]): (tables.unsafe(r["name"]), float(r["score"]))
+                                   for r in rows})
     return grades
-
-
-def spreadsheet_safe(text):
-    """A cell a spreadsheet will not run as a formula (a student names their own file): a leading
-    =, +, -, @ or control character gets a quote before it (OWASP's advice for CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _plain(text):
@@ -127,7 +123,7 @@ def canvas_table(course):
             students[student_id] = name
     unmatched, rows = [], []
     for student_id, name in students.items():
-        cells = {"Student": spreadsheet_safe(name), "ID": "", "SIS User ID": "", "SIS Login ID": student_id,
+        cells = {"Student": name, "ID": "", "SIS User ID": "", "SIS Login ID": student_id,
                  "Section": ""}
         if roster is not None:
             entry, why = match(student_id, name, roster)
@@ -150,8 +146,5 @@ def write_canvas(course):
     table, done = canvas_table(course)
     if table is None:
         return None
-    temporary = done.path.with_suffix(".csv.tmp")
-    with open(temporary, "w", newline="", encoding="utf-8") as out:
-        csv.writer(out).writerows(table)
-    temporary.replace(done.path)
+    tables.write(done.path, table)
     return done
