@@ -6,6 +6,7 @@ import csv
 import os
 import subprocess
 import sys
+import zipfile
 
 import pytest
 
@@ -87,3 +88,36 @@ def test_csv_files_are_safe_and_a_resume_sums_up_the_class(tmp_path):
     names = {r[1] for r in rows_of(written[0])[1:]}
     assert names == {"'" + f for f in FORMULAS} | {"alice"}
     assert {r[0] for r in rows_of(written[1])[2:]} == names
+
+
+@pytest.mark.slow
+def test_a_canvas_download_is_graded_by_canvas_id(tmp_path):
+    """A Canvas zip with a resubmission: one row per student (the latest attempt graded, the earlier one
+    listed as superseded), the Canvas user id in the CSV and as the export's ID, the roster matched on it."""
+    fixtures = load("01-rnn-cell")
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    files = {"smithalice_LATE_101_5101_exercise": "forgets_h0", "smithalice_LATE_101_5190_exercise-1": "solution",
+             "jonesbob_102_5102_exercise": "solution"}
+    for name, fixture in files.items():
+        build("01-rnn-cell", name, fixtures[fixture], staging)
+    download = tmp_path / "course-01-rnn-cell submissions.zip"
+    with zipfile.ZipFile(download, "w") as archive:
+        for path in staging.iterdir():
+            archive.write(path, path.name)
+    course = tmp_path / "course"
+    course.mkdir()
+    with open(course / "roster.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["Student", "ID", "SIS User ID", "SIS Login ID", "Section"],
+                                 ["Smith, Alice", "101", "S1", "alice@uni.edu", "A"],
+                                 ["Jones, Bob", "102", "S2", "bob@uni.edu", "B"]])
+    done = run_grade("01-rnn-cell", download, "--course-dir", course)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ("ignored smithalice_LATE_101_5101_exercise.ipynb: superseded: an earlier attempt (canvas id 101); "
+            "graded: smithalice_LATE_101_5190_exercise-1.ipynb") in done.stdout
+    grades = {r[0]: r for r in rows_of(course / "grades" / "01-rnn-cell.csv")}
+    assert {s: (r[1], r[2], r[8], r[9]) for s, r in grades.items() if s != "student"} == {
+        "jonesbob_102": ("jonesbob", "7", "canvas", "102"), "smithalice_101": ("smithalice", "7", "canvas", "101")}
+    assert rows_of(course / "grades" / "canvas.csv")[2:] == [["Jones, Bob", "102", "S2", "bob@uni.edu", "B", "7"],
+                                                              ["Smith, Alice", "101", "S1", "alice@uni.edu", "A", "7"]]
+    assert "not matched" not in done.stdout

@@ -394,3 +394,29 @@ def test_canvas_export_takes_ids_and_sections_from_a_roster(tmp_path):
                         ["ghost", "", "", "ghost", "", "0", ""],
                         ["Müller, Zoë", "1002", "S2", "zm@uni.edu", "Section B", "2", ""]]
     assert done.unmatched == [("ghost", "not in the roster"), ("hyper-1a2b3c4d", "not in the roster")]
+
+
+def test_canvas_export_carries_the_lms_ids_and_matches_the_roster_on_them(tmp_path):
+    """A Canvas download's user id is the row's ID (Canvas matches it first) and finds the roster row by ID;
+    a Blackboard username is the SIS Login ID."""
+    (tmp_path / "grades").mkdir()
+    with open(tmp_path / "grades" / "01-rnn-cell.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([
+            ["student", "name", "score", "max_score", "status", "reason", "review", "entry", "lms", "lms_id"],
+            ["smithalice_101", "smithalice", "7", "7", "graded", "", "", "x", "canvas", "101"],
+            ["jonesbob_102", "jonesbob", "2", "7", "graded", "", "", "x", "canvas", "102"],
+            ["asmith", "asmith", "5", "7", "graded", "", "", "x", "blackboard", "asmith"]])
+    done = export.write_canvas(tmp_path)
+    with open(done.path, newline="", encoding="utf-8") as f:
+        assert list(csv.reader(f))[2:] == [["asmith", "", "", "asmith", "", "5"], ["jonesbob", "102", "", "", "", "2"],
+                                           ["smithalice", "101", "", "", "", "7"]]
+    with open(tmp_path / "roster.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["Student", "ID", "SIS User ID", "SIS Login ID", "Section"],
+                                 ["Smith, Alice", "101", "S1", "alice@uni.edu", "A"],
+                                 ["Jones, Robert", "102", "S2", "rj@uni.edu", "B"]])
+    done = export.write_canvas(tmp_path)
+    with open(done.path, newline="", encoding="utf-8") as f:
+        assert list(csv.reader(f))[2:] == [["asmith", "", "", "asmith", "", "5"],
+                                           ["Jones, Robert", "102", "S2", "rj@uni.edu", "B", "2"],
+                                           ["Smith, Alice", "101", "S1", "alice@uni.edu", "A", "7"]]
+    assert done.unmatched == [("asmith", "not in the roster")]

@@ -68,6 +68,8 @@ class Result:
     tests: dict = field(default_factory=dict)
     seconds: float = 0.0
     messages: dict = field(default_factory=dict)  # test -> why it failed (the class report groups them)
+    lms: str = ""  # the LMS whose download named the submission (canvas, moodle, blackboard), else ""
+    lms_id: str = ""  # that LMS's own id of the student: the CSV and the Canvas export carry it
 
 
 def nbgrader_env():
@@ -150,10 +152,11 @@ class Gradebook:
 def write_csv(course, assignment, points):
     """grades/ASSIGNMENT.csv from every student's JSON record (all batches so far)."""
     records = report.load_records(course, assignment)
-    rows = [["student", "name", "score", "max_score", "status", "reason", "review", "entry", *points]]
+    rows = [["student", "name", "score", "max_score", "status", "reason", "review", "entry", "lms", "lms_id", *points]]
     for r in records:
         rows.append([r["student_id"], r["name"], f"{r['score']:g}", f"{sum(points.values()):g}", r["status"],
-                     r["reason"], r["review"], r["entry"], *(f"{r['tests'].get(g, 0):g}" for g in points)])
+                     r["reason"], r["review"], r["entry"], r.get("lms", ""), r.get("lms_id", ""),
+                     *(f"{r['tests'].get(g, 0):g}" for g in points)])
     return tables.write(course / "grades" / f"{assignment}.csv", rows)
 
 
@@ -288,7 +291,8 @@ def cell_grade_ids(nb):
 
 def grade_one(trusted, sub, nb, options):
     """Grade one submission: (Result, Outcome or None, the grade_ids of its cells)."""
-    result = Result(sub.student_id, sub.name, sub.entry, tests={g: 0.0 for g in trusted.points})
+    result = Result(sub.student_id, sub.name, sub.entry, tests={g: 0.0 for g in trusted.points}, lms=sub.lms,
+                    lms_id=sub.lms_id)
     if isinstance(nb, str):
         result.status = "missing" if sub.notebook is None else "invalid notebook"
         result.reason = nb
