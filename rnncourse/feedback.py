@@ -182,6 +182,9 @@ def feedback_page(title, assignment, steps, result, outcome, *, cell_ids=None, m
             if step.checks:
                 source = source.rstrip() + "\n" + HIDDEN_NOTE
             body.append(f"<pre><code>{esc(source)}</code></pre>")
+            if step.label in outcome.cell_errors:
+                body.append(f"<p class='result failed'>This cell raised an error when graded, so nothing after the "
+                            f"error in it was defined: {esc(outcome.cell_errors[step.label])}</p>")
             if step.test:
                 earned, possible = result.tests.get(step.label, 0), assignment.points[step.label]
                 message = "" if earned == possible else f"FAILED: {esc(outcome.messages.get(step.label, 'failed'))}<br>"

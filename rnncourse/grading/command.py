@@ -70,6 +70,7 @@ class Result:
     messages: dict = field(default_factory=dict)  # test -> why it failed (the class report groups them)
     lms: str = ""  # the LMS whose download named the submission (canvas, moodle, blackboard), else ""
     lms_id: str = ""  # that LMS's own id of the student: the CSV and the Canvas export carry it
+    cell_errors: dict = field(default_factory=dict)  # a cell (not a test) that raised when graded -> its error
 
 
 def nbgrader_env():
@@ -306,6 +307,7 @@ def grade_one(trusted, sub, nb, options):
     result.tests, result.seconds = outcome.scores, outcome.seconds
     result.score = sum(outcome.scores.values())
     result.messages = dict(outcome.messages)
+    result.cell_errors = dict(outcome.cell_errors)
     result.reason = "; ".join(f"{g}: {m}" for g, m in outcome.messages.items()) or "all tests passed"
     result.review = "; ".join(outcome.review)
     return result, outcome, cell_grade_ids(nb)

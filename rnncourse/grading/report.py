@@ -8,6 +8,8 @@ from (``grades/ASSIGNMENT/STUDENT.json``), so it covers every batch graded so fa
 - the pass rate of each test, over the notebooks that could be graded;
 - the most frequent failure messages per test, grouped by :func:`normalise`, with their counts,
   one example as a student saw it and who got it;
+- the errors the students' own cells raised when graded (an import the grader does not have),
+  grouped the same way;
 - the students to look at, and why (the grader's ``review`` note, or why the notebook could not
   be graded);
 - the grading time per submission (distribution, median, 90th percentile, the slowest);
@@ -195,6 +197,15 @@ def failures(records, points):
                   key=lambda g: (-len(g[2]), order[g[0]], g[1]))
 
 
+def cell_failures(records):
+    """[(normalised error, [(student_id, "cell N: error"), ...])] of the cells that raised, most frequent first."""
+    groups = defaultdict(list)
+    for r in graded(records):
+        for cell, error in (r.get("cell_errors") or {}).items():
+            groups[normalise(error)].append((r["student_id"], f"{cell}: {error}"))
+    return sorted(groups.items(), key=lambda g: (-len(g[1]), g[0]))
+
+
 def flagged(records):
     """[(record, why)] of the students an instructor should look at: a review note, or no grade."""
     out = []
@@ -379,6 +390,19 @@ def render(assignment, records, points, generated=None):
                      ["student", "name", "score", "status", "why"],
                      [[f"<code>{esc(r['student_id'])}</code>", esc(r["name"]), f"{float(r['score']):g}",
                        esc(r["status"]), esc(why)] for r, why in flags], numeric=(2,))]
+
+    raised = cell_failures(records)
+    parts += ["<h2 id='cells'>Cells that raised when graded</h2>",
+              "<p>A cell of the student's own that raised (an import the grader does not have, a typo): every "
+              "function after the error in it is missing, and the tests that use them fail. Grouped like the "
+              "failures above.</p>",
+              _table(f"{len(raised)} kind{'s' if len(raised) != 1 else ''} of error in students' cells",
+                     ["error", "students", "example", "who"],
+                     [[f"<span class='key'>{esc(key)}</span>", len(who),
+                       f"<span class='example'>{esc(who[0][1])}</span>",
+                       f"<details><summary>{len(who)} student{'s' if len(who) > 1 else ''}</summary>"
+                       + ", ".join(esc(s) for s, _ in who) + "</details>"] for key, who in raised[:TOP_FAILURES]],
+                     numeric=(1,))]
 
     times = timings(records)
     seconds = [s for _, s in times]
