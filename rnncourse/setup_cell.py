@@ -29,23 +29,33 @@ TEMPLATE = f'''# When this exercise is graded, your code runs with numpy, matplo
 # only: no scipy, TensorFlow, Keras, pandas or other packages, no files, no network. The lines below
 # make importing anything else in this notebook fail here too, as it would when graded, so that the
 # tests (and `nbgrader validate`) tell you before your instructor's grader does. Run this cell first.
-import builtins as _builtins
-import sys as _sys
+def _guard_imports():
+    import builtins
+    import sys
 
-_import = getattr(_builtins.__import__, "__wrapped__", _builtins.__import__)
+    original = getattr(builtins.__import__, "__wrapped__", builtins.__import__)
+    allowed, refused = {{*{ALLOWED!r}, *sys.stdlib_module_names}}, []
+
+    def guarded(name, globals=None, locals=None, fromlist=(), level=0):
+        top = name.partition(".")[0]
+        if level == 0 and top not in allowed and (globals or {{}}).get("__name__") == "__main__":
+            refused.append(top)
+            raise ModuleNotFoundError(f"No module named {{top!r}} when this exercise is graded: only numpy, "
+                                      "matplotlib and Python's standard library are there", name=top)
+        return original(name, globals, locals, fromlist, level)
+
+    def explain(shell, kind, error, traceback, tb_offset=None):  # a name missing after such an import says why
+        if refused:
+            error.args = (f"no {{refused[-1]!r}} when graded (its import failed), so {{error}}",)
+        shell.showtraceback((kind, error, traceback), tb_offset=tb_offset)
+
+    guarded.__wrapped__ = original
+    builtins.__import__ = guarded
+    if hasattr(builtins, "get_ipython"):  # in Jupyter and `nbgrader validate`
+        builtins.get_ipython().set_custom_exc((NameError,), explain)
 
 
-def _graded_import(name, globals=None, locals=None, fromlist=(), level=0):
-    top = name.partition(".")[0]
-    if level == 0 and (globals or {{}}).get("__name__") == "__main__" and top not in {{
-            *{ALLOWED!r}, *_sys.stdlib_module_names}}:
-        raise ModuleNotFoundError(f"No module named {{top!r}} when this exercise is graded: only numpy, "
-                                  "matplotlib and Python's standard library are there", name=top)
-    return _import(name, globals, locals, fromlist, level)
-
-
-_graded_import.__wrapped__ = _import
-_builtins.__import__ = _graded_import
+_guard_imports()
 {END}
 '''
 
