@@ -36,7 +36,6 @@ import os
 import sys
 import tempfile
 import time
-import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,8 +45,8 @@ import nbformat
 from .. import feedback, references
 from ..course import assignments
 from ..feedback import feedback_page
-from ..paths import ASSIGNMENT_NOTEBOOK, REFERENCES, ROOT, SOLUTIONS
-from . import engine, export, fit, intake, report, sandbox, tables
+from ..paths import ASSIGNMENT_NOTEBOOK, REFERENCES, ROOT
+from . import engine, export, fit, gradebook, intake, report, sandbox, tables, timing
 
 
 class InstructorError(Exception):
@@ -105,49 +104,15 @@ def read_submission(path):
     return nb
 
 
-class Gradebook:
-    """nbgrader's gradebook of the course directory: the assignment's cells, then each score."""
-
-    def __init__(self, course, assignment):
-        from nbgrader.api import Gradebook as NbgraderGradebook
-        from nbgrader.preprocessors import SaveCells
-
-        os.environ.update(PATH=nbgrader_env()["PATH"])  # nbgrader runs `alembic` to set up the database
-        self.assignment, self.url = assignment, f"sqlite:///{course / 'gradebook.db'}"
-        try:
-            warnings.simplefilter("ignore")  # nbgrader's own deprecation warnings
-            self.db = NbgraderGradebook(self.url)
-            self.db.update_or_create_assignment(assignment)
-            source = nbformat.read(SOLUTIONS / assignment / ASSIGNMENT_NOTEBOOK, as_version=4)
-            resources = {"nbgrader": {"db_url": self.url, "assignment": assignment,
-                                      "notebook": Path(ASSIGNMENT_NOTEBOOK).stem}}
-            SaveCells().preprocess(source, resources)
-        except Exception as error:
-            detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise InstructorError(f"nbgrader's gradebook {course / 'gradebook.db'} cannot be used: "
-                                  f"{type(error).__name__}: {detail}") from None
-
-    def graded(self, student_id):
-        from nbgrader.api import MissingEntry
-
-        try:
-            self.db.find_submission(self.assignment, student_id)
-            return True
-        except MissingEntry:
-            return False
-
-    def record(self, result):
-        if self.graded(result.student_id):
-            self.db.remove_submission(self.assignment, result.student_id)
-        self.db.update_or_create_student(result.student_id, first_name=result.name)
-        self.db.add_submission(self.assignment, result.student_id)
-        for grade_id, points in result.tests.items():
-            grade = self.db.find_grade(grade_id, Path(ASSIGNMENT_NOTEBOOK).stem, self.assignment, result.student_id)
-            grade.auto_score = points
-        self.db.db.commit()
-
-    def close(self):
-        self.db.close()
+def open_gradebook(course, assignment, points):
+    """nbgrader's gradebook of the course directory (:mod:`.gradebook`), or InstructorError."""
+    os.environ.update(PATH=nbgrader_env()["PATH"])  # nbgrader's commands shell out to this environment's scripts
+    try:
+        return gradebook.Gradebook(course, assignment, points)
+    except Exception as error:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise InstructorError(f"nbgrader's gradebook {course / 'gradebook.db'} cannot be used: "
+                              f"{type(error).__name__}: {detail}") from None
 
 
 def write_csv(course, assignment, points):
@@ -208,12 +173,14 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
     trusted = engine.load_assignment(assignment)
     with tempfile.TemporaryDirectory() as scratch:
         try:
-            found, ignored = intake.collect(Path(submissions), notebook=ASSIGNMENT_NOTEBOOK, assignment=assignment,
-                                            scratch=Path(scratch))
+            with timing.phase("intake: find and read the notebooks"):
+                found, ignored = intake.collect(Path(submissions), notebook=ASSIGNMENT_NOTEBOOK,
+                                                assignment=assignment, scratch=Path(scratch))
+                notebooks = [read_notebook(s) for s in found]
         except intake.IntakeError as error:
             raise InstructorError(str(error)) from None
-        notebooks = [read_notebook(s) for s in found]
-        wrong = fit.mismatch(assignment, [nb for nb in notebooks if not isinstance(nb, str)])
+        with timing.phase("intake: find and read the notebooks"):
+            wrong = fit.mismatch(assignment, [nb for nb in notebooks if not isinstance(nb, str)])
         if wrong:  # before anything is written
             raise InstructorError(wrong)
         course.mkdir(parents=True, exist_ok=True)
@@ -223,18 +190,22 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
             print(f"warning: MathJax not copied for the feedback pages ({error})", file=out)
         print(f"protections: {', '.join(k for k, v in sandbox.protections().items() if v and not unprotected) or 'NONE'}"
               + (f"; missing: {', '.join(missing)}" if missing else ""), file=out)
-        gradebook = Gradebook(course, assignment)
-        kept = [s for s in found if not regrade and gradebook.graded(s.student_id)]
+        # nbgrader's gradebook opens (imports, schema, cells: half a second) while the sandboxes grade
+        opening = ThreadPoolExecutor(1).submit(timed, "gradebook: open", open_gradebook, course, assignment,
+                                               trusted.points)
+        kept = [s for s in found if not regrade and graded_before(course, assignment, s.student_id)]
         work = [(s, nb) for s, nb in zip(found, notebooks) if s not in kept]
         for s, _ in work:
             keep_copy(s, course, assignment)
     results, progress = [], Progress(len(work))
     pool = ThreadPoolExecutor(max(1, jobs))
+    started = time.perf_counter()
     try:
         futures = [pool.submit(grade_one, trusted, sub, nb, options) for sub, nb in work]
         for future in as_completed(futures):
             result, outcome, cell_ids = future.result()
-            save(course, assignment, trusted, result, outcome, gradebook, cell_ids)
+            with timing.phase("save: record, gradebook, feedback page"):
+                save(course, assignment, trusted, result, outcome, opening.result(), cell_ids)
             results.append(result)
             progress.step(result, sum(trusted.points.values()))
     except KeyboardInterrupt:
@@ -244,10 +215,23 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        gradebook.close()
-        write_csv(course, assignment, trusted.points)
+        timing.SPENT["grading (sandboxed), save included"] = time.perf_counter() - started
+        if opening.exception() is None:  # waits for it: a gradebook that could not open was said above
+            opening.result().close()
+        with timing.phase("class CSV"):
+            write_csv(course, assignment, trusted.points)
         write_reports(course, assignment, trusted.points, out)
     return sorted(results, key=lambda r: r.student_id), ignored, kept, course / "grades" / f"{assignment}.csv"
+
+
+def timed(name, function, *args):
+    with timing.phase(name):
+        return function(*args)
+
+
+def graded_before(course, assignment, student_id):
+    """Whether a student was graded in an earlier run: their record (the gradebook mirrors it)."""
+    return (course / "grades" / assignment / f"{student_id}.json").is_file()
 
 
 def write_reports(course, assignment, points, out=sys.stdout):
@@ -256,7 +240,8 @@ def write_reports(course, assignment, points, out=sys.stdout):
     for what, write in (("class report", lambda: report.write_report(course, assignment, points)),
                         ("Canvas export", lambda: export.write_canvas(course))):
         try:
-            write()
+            with timing.phase(what):
+                write()
         except Exception as error:  # noqa: BLE001 (reported, and the grades are safe)
             print(f"warning: the {what} could not be written ({type(error).__name__}: {error})", file=out)
 
@@ -326,7 +311,7 @@ def save(course, assignment, trusted, result, outcome, gradebook, cell_ids=None)
     page.parent.mkdir(parents=True, exist_ok=True)
     steps = outcome.steps if outcome else []
     page.write_text(feedback_page(f"{assignment} feedback for {result.name}", trusted, steps, result, outcome,
-                                  cell_ids=cell_ids), encoding="utf-8")
+                                  cell_ids=cell_ids, text_cache=folder / ".exercise-text.cache"), encoding="utf-8")
 
 
 def shorten(text, width=200):
@@ -521,4 +506,5 @@ def main(argv=None):
     max_score = sum(engine.load_assignment(args.assignment).points.values())
     print_summary(args.assignment, results, ignored, kept, max_score, csv_path, course)
     print_export_notes(course)
+    timing.write()
     return 0
