@@ -53,14 +53,15 @@ print(json.dumps(results))
 
 
 def test_the_guard_refuses_in_cells_only_what_grading_lacks():
-    cells = ["import numpy as np, json, os.path, matplotlib.pyplot as plt", "from scipy.special import expit",
-             "import tensorflow as tf", "from pandas import DataFrame"]
+    cells = ["import numpy as np, json, os.path, matplotlib.pyplot as plt\nfrom rnncourse.checks import check",
+             "from scipy.special import expit",
+             "import tensorflow as tf", "from pandas import DataFrame", "from rnncourse.framework import x"]
     code = f"TEMPLATE = {setup_cell.TEMPLATE!r}\nCELLS = {cells!r}\n" + GUARDED
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "MPLBACKEND": "Agg"})
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)
     assert results[cells[0]] == "ok"
-    for cell, module in zip(cells[1:], ("scipy", "tensorflow", "pandas")):
+    for cell, module in zip(cells[1:], ("scipy", "tensorflow", "pandas", "rnncourse")):
         assert results[cell] == (f"{module}: No module named '{module}' when this exercise is graded: only numpy, "
                                  "matplotlib and Python's standard library are there")
 
