@@ -191,8 +191,9 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
         print(f"protections: {', '.join(k for k, v in sandbox.protections().items() if v and not unprotected) or 'NONE'}"
               + (f"; missing: {', '.join(missing)}" if missing else ""), file=out)
         # nbgrader's gradebook opens (imports, schema, cells: half a second) while the sandboxes grade
-        opening = ThreadPoolExecutor(1).submit(timed, "gradebook: open", open_gradebook, course, assignment,
-                                               trusted.points)
+        opener = ThreadPoolExecutor(1)
+        opening = opener.submit(timed, "gradebook: open", open_gradebook, course, assignment, trusted.points)
+        opener.shutdown(wait=False)  # the one task still runs; its thread ends with it
         kept = [s for s in found if not regrade and graded_before(course, assignment, s.student_id)]
         work = [(s, nb) for s, nb in zip(found, notebooks) if s not in kept]
         for s, _ in work:
@@ -221,6 +222,8 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
         with timing.phase("class CSV"):
             write_csv(course, assignment, trusted.points)
         write_reports(course, assignment, trusted.points, out)
+    if opening.exception() is not None:  # nobody to grade, and the gradebook cannot be used: still say so
+        raise opening.exception()
     return sorted(results, key=lambda r: r.student_id), ignored, kept, course / "grades" / f"{assignment}.csv"
 
 
