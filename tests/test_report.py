@@ -420,3 +420,18 @@ def test_canvas_export_carries_the_lms_ids_and_matches_the_roster_on_them(tmp_pa
                                            ["Jones, Robert", "102", "S2", "rj@uni.edu", "B", "2"],
                                            ["Smith, Alice", "101", "S1", "alice@uni.edu", "A", "7"]]
     assert done.unmatched == [("asmith", "not in the roster")]
+
+
+def test_report_shows_the_errors_students_cells_raised():
+    """#21: a cell that raised when graded (an import the grader lacks) is in the class report, grouped."""
+    points = {"test_a": 1.0}
+    error = ("ModuleNotFoundError: No module named 'scipy' when this exercise is graded: only numpy, matplotlib "
+             "and Python's standard library are there (at line {} of cell 4)")
+    records = [record(f"s{i}", 0.0, {"test_a": 0.0}, messages={"test_a": "f is missing because cell 4 raised"})
+               for i in range(3)]
+    for i, r in enumerate(records[:2]):
+        r["cell_errors"] = {"cell 4": error.format(i + 1)}
+    table = Tables(report.render("01-x", records, points, generated="now")).find("kind of error in students' cells")
+    assert len(table["rows"]) == 1 and table["rows"][0][1] == "2", "the same error on other lines is one kind"
+    assert table["rows"][0][0].startswith("ModuleNotFoundError: No module named 'scipy' when this exercise is graded")
+    assert table["rows"][0][2] == "cell 4: " + error.format(1)
