@@ -411,6 +411,51 @@ def test_launch_buttons_appear_exactly_when_a_repository_is_set(tmp_path, url):
     assert (tmp_path / "_build" / "html" / "requirements.txt").read_text() == f"./python/{book.WHEEL}[book]\n"
 
 
+CHUNKED_PRINTS = "import time\nfor epoch in range(1, 6):\n    print(f'epoch {epoch}', flush=True)\n    time.sleep(0.2)\n"
+
+
+def test_merged_streams_leave_the_outputs_they_merge_alone():
+    """myst-nb renders a cell's stream chunks merged (nb_merge_streams); the chunks themselves, which
+    it then writes to jupyter_execute/ (the download), must stay as the kernel sent them."""
+    import nbformat
+    from myst_nb.core import render
+
+    book.merge_streams_on_copies()
+    chunks = [nbformat.v4.new_output("stream", name="stdout", text=f"epoch {i}\n") for i in range(1, 4)]
+    merged = render.coalesce_streams(chunks)
+    assert [out.text for out in merged] == ["epoch 1\nepoch 2\nepoch 3\n"]
+    assert [out.text for out in chunks] == ["epoch 1\n", "epoch 2\n", "epoch 3\n"]
+
+
+@pytest.mark.slow
+def test_downloaded_notebook_prints_each_line_once(tmp_path):
+    """A one-page book whose cell prints five lines in five chunks (like a training log, one line per
+    epoch): its page and its download both show each line once. (myst-nb 1.4 alone wrote the
+    download with the merged text AND the chunks: 9 lines for 5.)"""
+    import nbformat
+
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: page\n")
+    (tmp_path / "_config.yml").write_text(
+        "title: t\nexecute:\n  execute_notebooks: force\n"
+        "sphinx:\n  extra_extensions: [rnncourse.book]\n  config:\n    nb_merge_streams: true\n")
+    (tmp_path / "page.md").write_text(
+        "---\nfile_format: mystnb\nkernelspec:\n  name: python3\n  display_name: Python 3\n---\n"
+        f"# A page\n\n```{{code-cell}} ipython3\n{CHUNKED_PRINTS}```\n")
+    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "jupyter-book"), "build", str(tmp_path)],
+                          capture_output=True, text=True, env=kernel_env(), timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    expected = "".join(f"epoch {epoch}\n" for epoch in range(1, 6))
+    site = tmp_path / "_build" / "html"
+    page = BeautifulSoup((site / "page.html").read_text(encoding="utf-8"), "html.parser")
+    assert page.select_one("div.cell_output").get_text().strip() == expected.strip()
+    for path in (tmp_path / "_build" / "jupyter_execute" / "page.ipynb", site / "_sources" / "page.ipynb"):
+        cell = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"][0]
+        printed = "".join(out.text for out in cell.outputs if out.output_type == "stream")
+        assert printed == expected, f"{path.relative_to(tmp_path)}: {printed!r}"
+    download = [c for c in nbformat.read(site / "_sources" / "page.ipynb", as_version=4).cells if c.cell_type == "code"]
+    assert len(download[0].outputs) == 1, "the download shows the cell's lines in one block, as the page does"
+
+
 @pytest.mark.parametrize("page", CHAPTERS)
 def test_exercise_section_lists_the_graded_tests_with_their_points(page):
     """`{graded-tests}` renders the exercise's tests from the nbgrader source: every graded function appears."""
