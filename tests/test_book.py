@@ -290,6 +290,64 @@ def test_hihello_prints_ihello(build):
     )
 
 
+def _printed(build, chapter):
+    """Everything a chapter page printed (its cell outputs' text), e.g. chapter="04-long-sequences"."""
+    pages = [page for page in CHAPTERS if Path(page).parent.name == chapter]
+    assert pages, f"_toc.yml has no chapter {chapter}"
+    _, soup = _page_html(build, pages[0])
+    return "\n".join(out.get_text() for out in soup.select("div.cell_output"))
+
+
+def _number(pattern, text):
+    match = re.search(pattern, text)
+    assert match, f"no output matches {pattern!r}"
+    return float(match.group(1))
+
+
+@pytest.mark.slow
+def test_pages_set_the_lectures_figures_beside_their_own(build):
+    """Where a page reproduces a lecture's run it prints the lecture's figure next to its own, and the
+    two agree: 04's one LSTM layer as logits fails alike (loss near 1.906, about 47 wrong characters),
+    05's stacked model ends at the floor like the lecture's (0.2295) with only the unknowable first
+    character wrong, 05's copy of 04's model (same seed) gets 04's count, and 06's Masking(-1) model
+    tells the lecture's consecutive numbers from random ones."""
+    ch04 = _printed(build, "04-long-sequences")
+    assert re.search(r"lecture\s+1\.9058\s+47 of 179", ch04)
+    loss_04, wrong_04 = re.search(r"this page\s+(\d\.\d+)\s+(\d+) of 179", ch04).groups()
+    assert abs(float(loss_04) - 1.9058) < 0.1 and 179 // 5 < int(wrong_04) < 179 // 2
+
+    ch05 = _printed(build, "05-stacking")
+    assert re.search(r"lecture\s+0\.2296\s+0\.001\d\s+1 \(positions \[0\]\); first character 'm'", ch05)
+    above_floor = _number(r"this page\s+0\.\d+\s+(0\.\d+)\s+[01] \(positions \[0?\]\)", ch05)
+    assert above_floor < 0.002
+    assert _number(r"one_lstm_as_logits: wrong characters (\d+) of 179", ch05) == int(wrong_04), (
+        "chapters 04 and 05 train the same one-layer model from the same seed: the same count")
+
+    ch06 = _printed(build, "06-padding-masking")
+    assert re.search(r"lectures, the batch of step 2000:\s+loss 0\.181\s+accuracy 1\.000", ch06)
+    assert _number(r"this page, 2,000 test sequences:\s+loss \d\.\d+\s+accuracy (\d\.\d+)", ch06) > 0.9
+    assert len(re.findall(r"largest difference 0\.0e\+00", ch06)) >= 2, "Masking(-1): padding changed an answer"
+
+
+@pytest.mark.slow
+def test_rnn_cell_page_shows_the_lectures_single_weight_is_keras_two(build):
+    text = _printed(build, "01-rnn-cell")
+    assert "kernel (6, 3)  recurrent_kernel (3, 3)  -> W_hx (3, 9)" in text
+    assert _number(r"\[h, x\] W_hx\^T\s+vs\s+x W \+ h U:\s+largest difference (\S+)", text) < 1e-5
+    assert _number(r"lecture's step vs Keras's first output:\s+largest difference (\S+)", text) < 1e-5
+
+
+@pytest.mark.slow
+def test_hihello_trains_on_past_the_first_right_argmax(build):
+    """Chapter 03 says when the argmax first reads 'ihello', then trains on to a confident model."""
+    text = _printed(build, "03-hihello")
+    first = _number(r"argmax first reads 'ihello' at epoch (\d+)", text)
+    assert _number(r"loss below 0.05 at epoch (\d+)", text) > first
+    assert re.search(rf"epoch\s+{first:.0f}\s+loss \S+\s+-> 'ihello'", text), "the log's last line is the first 'ihello'"
+    confident = re.findall(r"P\(predicted\) \[([\d. ]+)\]", text)
+    assert len(confident) == 2 and min(map(float, confident[1].split())) > 0.9 > max(map(float, confident[0].split()))
+
+
 @pytest.mark.slow
 def test_no_private_files_in_site(build):
     site_files = _site_files(build)
