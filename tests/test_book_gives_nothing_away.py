@@ -58,7 +58,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 from rnncourse import course  # noqa: E402
 from rnncourse.book import chapter_pages, is_text_notebook, page_source, read_page  # noqa: E402
-from rnncourse.checks import Graded, StudentCodeError, arguments, call, in_group, judge  # noqa: E402
+from rnncourse.checks import Graded, StudentCodeError, _time_limit, arguments, call, in_group, judge  # noqa: E402
 from rnncourse.grading.engine import load_assignment  # noqa: E402
 from rnncourse.paths import EXERCISES, ROOT  # noqa: E402
 
@@ -309,15 +309,18 @@ def free_names(node):
 
 
 def without(statements, unbound):
-    """The statements, less those that use an unbound name (the lines a student drops)."""
+    """The statements, less those that use an unbound name (the lines a student drops); what a
+    dropped statement assigns becomes unbound in turn (``unbound`` grows)."""
     kept = []
     for statement in statements:
-        header = [getattr(statement, f) for f in ("test", "iter", "target") if hasattr(statement, f)]
-        uses = {n.id for part in ([statement] if not hasattr(statement, "body") else header)
-                for n in ast.walk(part) if isinstance(n, ast.Name)}
+        compound = hasattr(statement, "body")
+        header = [getattr(statement, f) for f in ("test", "iter") if hasattr(statement, f)]
+        uses = {n.id for part in (header if compound else [statement])
+                for n in ast.walk(part) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         if uses & unbound:
+            unbound |= {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
             continue
-        if hasattr(statement, "body"):
+        if compound:
             statement = copy.copy(statement)
             statement.body = without(statement.body, unbound) or [ast.Pass()]
             if getattr(statement, "orelse", None):
@@ -441,8 +444,10 @@ class Target:
     """A graded function with its references and hidden checks: what an attempt must match."""
 
     def __init__(self, assignment, function, spec, cases):
-        self.assignment, self.function, self.spec, self.cases = assignment, function, spec, cases
-        first = named_values(assignment, function, spec, cases[0], None)
+        self.assignment, self.function, self.spec = assignment, function, spec
+        self.cache = {}
+        self.cases = sorted(cases, key=self.distinct, reverse=True)  # the most telling case first
+        first = named_values(assignment, function, spec, self.cases[0], None)
         self.first = first
         arrays = [n for n in spec.inputs if isinstance(first.get(n), np.ndarray) and first[n].ndim >= 1]
         self.batch_names = set()
@@ -455,8 +460,11 @@ class Target:
         self.sequence = threes[0] if len(threes) == 1 and any(
             np.ndim(cases[0][o.name]) == 3 for o in spec.outputs if not isinstance(cases[0][o.name], list)) else None
         self.states = [n for n in spec.inputs if self.sequence and n != self.sequence
-                       and isinstance(first[n], np.ndarray) and first[n].ndim == 2
-                       and first[n].shape[0] == first[self.sequence].shape[0]]
+                       and n in self.batch_names and first[n].ndim == 2]
+
+    def distinct(self, case):
+        """How many different shapes a case's inputs have: with more, a misplaced argument fails at once."""
+        return len({np.shape(case[n]) for n in self.spec.inputs if isinstance(case[n], np.ndarray)})
 
     def batched(self, name):
         return name in self.batch_names
@@ -464,13 +472,13 @@ class Target:
     def matches(self, attempt, cases, dtype):
         """{output: keys of the attempt's values that match it on every case}, or None."""
         keep = None
-        for case in cases:
-            values = named_values(self.assignment, self.function, self.spec, case, dtype)
+        for case in sorted(cases, key=self.distinct, reverse=True):
+            values = {n: v.copy() if isinstance(v, np.ndarray) else v
+                      for n, v in self.values(case, dtype).items()}
             try:
-                with quiet():
-                    found = call(lambda **v: attempt.run(v), keywords=values, timeout=CALL_TIMEOUT,
-                                 name=self.function)
-            except (StudentCodeError, Exception):
+                with quiet(), _time_limit(CALL_TIMEOUT, self.function):
+                    found = attempt.run(values)
+            except (Exception, SystemExit):  # whatever the pasted code raises, it earns nothing
                 return None
             matched = {}
             for output in self.spec.outputs:
@@ -487,6 +495,12 @@ class Target:
                 matched[output.name] = good
             keep = matched
         return keep
+
+    def values(self, case, dtype):
+        key = (id(case), dtype)
+        if key not in self.cache:
+            self.cache[key] = named_values(self.assignment, self.function, self.spec, case, dtype)
+        return self.cache[key]
 
     def confirmed(self, attempt, keys, cases, dtype):
         """The glued answer as a student would hand it in, judged whole by the real judge."""
@@ -521,10 +535,6 @@ def winners(target, checks):
     found = []
     for candidate in all_candidates():
         for attempt in attempts(candidate, target, target.first):
-            first_check = checks[0]
-            cases = in_group(target.cases, first_check[1])
-            if target.matches(attempt, cases[:1], first_check[0]) is None:
-                continue
             keys = {}
             for dtype, group in checks:
                 matched = target.matches(attempt, in_group(target.cases, group), dtype)
