@@ -65,9 +65,11 @@ from rnncourse.paths import EXERCISES, ROOT  # noqa: E402
 FRAMEWORKS = ("tensorflow", "keras", "jax", "torch")  # not in the grader's sandbox
 CALL_TIMEOUT = 1.0  # seconds: a pasted answer takes milliseconds on these inputs
 MAX_ORDERS = 720  # argument orders tried per function (6 inputs onto 6 parameters: 6! = 720)
-# The grading command (intake, sandbox, engine, reports, export) and the book's Sphinx hooks read and
-# write files and start processes; none computes on arrays. They are not called with the hidden inputs.
-NOT_TRIED = ("rnncourse.grading", "rnncourse.book")
+MAX_BINDINGS = 120  # ways to bind a loop's free names to the graded inputs, per loop
+# Not called with the hidden inputs: the grading command (intake, sandbox, engine, reports, export) and
+# the book's Sphinx hooks read and write files and start processes; the data loaders read files and take
+# sizes and seeds; the plotting helpers draw. None of them computes on arrays what an exercise asks.
+NOT_TRIED = ("rnncourse.grading", "rnncourse.book", "rnncourse.data", "rnncourse.plotting")
 
 
 @dataclass
@@ -336,8 +338,9 @@ def loop_function(candidate, binding):
     free, stored = free_names(node)
     unbound = {n for n in free if n not in binding and n not in namespace}
     body = without([node], unbound)
-    if not body:
-        return None
+    used = {n.id for part in body for n in ast.walk(part) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    if not body or not set(binding) <= used:
+        return None  # the lines left do not read every input: they cannot compute an answer
     code = compile(ast.fix_missing_locations(ast.Module(body, [])), candidate.where, "exec")
 
     def run(**values):
@@ -375,7 +378,7 @@ def loop_bindings(candidate, first, functions):
                 continue
             for chosen in itertools.permutations(values, len(sources)):
                 found.append({**dict(zip(fns, function_inputs)), **dict(zip(chosen, sources))})
-                if len(found) >= MAX_ORDERS:
+                if len(found) >= MAX_BINDINGS:
                     return found
     return found
 
@@ -478,7 +481,8 @@ class Target:
             try:
                 with quiet(), _time_limit(CALL_TIMEOUT, self.function):
                     found = attempt.run(values)
-            except (Exception, SystemExit):  # whatever the pasted code raises, it earns nothing
+            except (Exception, SystemExit) as error:  # whatever the pasted code raises, it earns nothing
+                self.failure = error
                 return None
             matched = {}
             for output in self.spec.outputs:
@@ -535,7 +539,7 @@ def winners(target, checks):
     found = []
     for candidate in all_candidates():
         for attempt in attempts(candidate, target, target.first):
-            keys = {}
+            keys, target.failure = {}, None
             for dtype, group in checks:
                 matched = target.matches(attempt, in_group(target.cases, group), dtype)
                 if matched is None:
@@ -545,6 +549,8 @@ def winners(target, checks):
                 if all(target.confirmed(attempt, keys[(d, g)], in_group(target.cases, g), d) for d, g in checks):
                     found.append(attempt)
                     break  # one way per candidate is enough
+            if type(target.failure) is NameError and candidate.loop is None:
+                break  # it needs a name its page defines outside any function: no argument order helps
     return found
 
 
