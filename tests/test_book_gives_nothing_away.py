@@ -301,6 +301,16 @@ def over_time(fn, way, values, sequence, states, feedback):
 
 
 def free_names(node):
+    """(names a loop reads but does not assign, names it assigns), computed once per loop."""
+    if id(node) not in FREE:
+        FREE[id(node)] = _free_names(node)
+    return FREE[id(node)]
+
+
+FREE, BODIES = {}, {}
+
+
+def _free_names(node):
     loaded, stored = set(), set()
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name):
@@ -336,12 +346,15 @@ def loop_function(candidate, binding):
     (free name -> graded name, or "*" for a dict of the graded arrays by name); returns what it assigns."""
     node, namespace = candidate.loop
     free, stored = free_names(node)
-    unbound = {n for n in free if n not in binding and n not in namespace}
-    body = without([node], unbound)
-    used = {n.id for part in body for n in ast.walk(part) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    if not body or not set(binding) <= used:
+    unbound = frozenset(n for n in free if n not in binding and n not in namespace)
+    if (id(node), unbound) not in BODIES:
+        body = without([node], set(unbound))
+        used = {n.id for part in body for n in ast.walk(part) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        code = compile(ast.fix_missing_locations(ast.Module(body, [])), candidate.where, "exec") if body else None
+        BODIES[(id(node), unbound)] = code, used
+    code, used = BODIES[(id(node), unbound)]
+    if code is None or not set(binding) <= used:
         return None  # the lines left do not read every input: they cannot compute an answer
-    code = compile(ast.fix_missing_locations(ast.Module(body, [])), candidate.where, "exec")
 
     def run(**values):
         scope = dict(namespace)
@@ -448,7 +461,7 @@ class Target:
 
     def __init__(self, assignment, function, spec, cases):
         self.assignment, self.function, self.spec = assignment, function, spec
-        self.cache = {}
+        self.cache, self.shapes = {}, {}
         self.cases = sorted(cases, key=self.distinct, reverse=True)  # the most telling case first
         first = named_values(assignment, function, spec, self.cases[0], None)
         self.first = first
@@ -467,7 +480,9 @@ class Target:
 
     def distinct(self, case):
         """How many different shapes a case's inputs have: with more, a misplaced argument fails at once."""
-        return len({np.shape(case[n]) for n in self.spec.inputs if isinstance(case[n], np.ndarray)})
+        if id(case) not in self.shapes:
+            self.shapes[id(case)] = len({np.shape(case[n]) for n in self.spec.inputs if isinstance(case[n], np.ndarray)})
+        return self.shapes[id(case)]
 
     def batched(self, name):
         return name in self.batch_names
