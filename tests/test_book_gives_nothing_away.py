@@ -108,11 +108,11 @@ def no_framework():
 # ------------------------------------------------------------------------------ candidates
 
 
-def book_candidates(page):
+def book_candidates(page, where=None):
     """The functions and top-level loops of one chapter page, defined in one namespace with numpy:
     every import the page makes (those needing TensorFlow fail and are left out) and every def."""
     path = Path(page) if Path(page).suffix else page_source(page)
-    where = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+    where = where or (str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path))
     namespace = {"np": np, "__name__": "book_page"}
     candidates = []
     cells = [c for c in read_page(path).cells if c.cell_type == "code"]
@@ -626,7 +626,36 @@ def test_a_book_function_equal_to_a_graded_one_is_caught(tmp_path, monkeypatch):
     assert found and found[0].candidate.name == "step"
 
 
-def main():
+def pages_at(commit, folder):
+    """The chapter pages as they were at a git ``commit``, written under ``folder``."""
+    import subprocess
+
+    paths = []
+    for page in chapter_pages():
+        relative = page_source(page).relative_to(ROOT)
+        text = subprocess.run(["git", "show", f"{commit}:{relative}"], cwd=ROOT, capture_output=True, text=True)
+        if text.returncode == 0:
+            path = Path(folder) / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text.stdout)
+            paths.append((path, f"{relative} at {commit}"))
+    return paths
+
+
+def main(argv=None):
+    """Print what pasting the book earns per chapter; ``--pages-at COMMIT`` takes the pages of a commit."""
+    import argparse
+    import tempfile
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--pages-at", metavar="COMMIT", help="judge the book pages of this git commit")
+    args = parser.parse_args(argv)
+    global all_candidates
+    if args.pages_at:
+        folder = tempfile.mkdtemp()
+        candidates = [c for path, where in pages_at(args.pages_at, folder) for c in book_candidates(path, where)]
+        candidates += package_candidates()
+        all_candidates = lambda: candidates  # noqa: E731
     total_all = 0
     for assignment in course.assignments():
         source = load_assignment(assignment)
