@@ -11,9 +11,10 @@ value through :func:`rnncourse.checks.judge` against the stored references. It m
 
 The glue tried is what a student adds in a few lines around pasted code:
 
-- **arguments**: by the graded names; in the graded order; and every reordering of the graded
-  inputs onto the function's parameters (any arity between its required and all its parameters);
-  options the case leaves out take the exercise stub's defaults;
+- **arguments**: by the graded names; in the graded order (the parameters renamed, the first k of
+  them for a function of k parameters); and, when the function takes as many parameters as there are
+  graded values (counting its required ones or all of them), every reordering (at most
+  ``MAX_ORDERS``); options the case leaves out take the exercise stub's defaults;
 - **outputs**: each graded output may be any value the function returns (an item of a tuple, a
   value of a dict under any key, or the result itself): a dict unpacked into the graded outputs by
   name, whatever its names;
@@ -24,10 +25,15 @@ The glue tried is what a student adds in a few lines around pasted code:
   input, the states it returns fed back in (every assignment of its returned values to the state
   inputs), its results stacked along time or taken at the last step;
 - **a loop made a function**: a top-level ``for`` / ``while`` of a cell, its free names bound to the
-  graded inputs (or to a dict of them by name), the lines that use names a student would not have
-  dropped (a printed check), and any value it assigns taken as an output.
+  graded inputs (names it calls to function inputs, the others to value inputs, or one of them to a
+  dict of the array inputs by name; at most ``MAX_BINDINGS`` ways), the lines that use names a
+  student would not have dropped (a printed check, and what those lines assign), and any value it
+  assigns taken as an output. The lines left must read every bound name.
 
-What is not tried: composing two pieces of book code, or editing inside a function.
+What is not tried: composing two pieces of book code (chapter 07's ``run_rnn`` needs its two
+directions, the merge modes and the mask put together around it), editing inside a function, and
+the modules of :data:`NOT_TRIED`. A function that fails for a name its page defines outside any
+function (a global the page sets in a cell) is not tried in other argument orders.
 
 Run ``python tests/test_book_gives_nothing_away.py`` to print, per chapter, the points pasting the
 book earns and with what.
