@@ -573,3 +573,65 @@ def test_chapter_page_shows_the_tests_and_points(build, page):
     assert table is not None, f"{page}: no table of graded tests"
     total = sum(points for *_, points in book.graded_tests(Path(page).parent.name))
     assert table.find_all("tr")[-1].get_text(" ", strip=True) == f"total {total:g}"
+
+
+# ------------------------------------------------------------------ claims the pages make about their figures
+
+
+def _printed(build, slug):
+    """Everything a chapter page prints (its cells' outputs, as text)."""
+    pages = [page for page in CHAPTERS if Path(page).parent.name.endswith(slug)]
+    assert pages, f"_toc.yml has no {slug} chapter"
+    _, soup = _page_html(build, pages[0])
+    return "\n".join(out.get_text() for out in soup.select("div.cell_output"))
+
+
+def _number(pattern, text):
+    found = re.search(pattern, text)
+    assert found, f"the page no longer prints {pattern!r}"
+    return [float(g) for g in found.groups()]
+
+
+def check_lstm_claims(text):
+    """Chapter 08 says: c1 is a straight line in c0 (to float32 rounding), its slopes are the sigmoid of
+    the forget block; the trained LSTM's writing unit moves its cell state about twice as much at a
+    marked step as at another one (so it drifts between the marks, it does not stay still), with a
+    forget gate of about 0.94 between the marks, and its final cell state is strongly correlated with
+    the target."""
+    assert _number(r"largest distance from a straight line: (\S+)", text)[0] < 1e-5
+    assert _number(r"largest difference to the slopes read from Keras: (\S+)", text)[0] < 1e-5
+    assert _number(r"z = 1: largest \|h1 - h0\| = (\S+)", text)[0] < 1e-6
+    assert _number(r"reset after vs before the product: largest difference (\S+)", text)[0] > 1e-3
+    assert _number(r"the same with r = 1: largest difference (\S+)", text)[0] < 1e-5
+    at_mark, elsewhere = _number(r"moves by (\S+) on average at a marked step, (\S+) at an unmarked", text)
+    assert 1.5 * elsewhere < at_mark < 3 * elsewhere, "the page says: about twice as much at a marked step"
+    assert 0.9 < _number(r"forget gate (\S+) between the marks", text)[0] < 0.98, "the page says: about 0.94"
+    assert abs(_number(r"final cell state with the target: (\S+)", text)[0]) > 0.8
+
+
+def check_bptt_claims(text):
+    """Chapter 09 says: central differences agree with the tape to ~1e-10; for one unit the product of
+    the factors u (1 - h^2) is the tape's gradient; untrained SimpleRNN and LSTM vanish (first/last
+    below 1e-4) and 3U explodes; a larger forget-gate bias (mean f nearer 1) keeps the gradient."""
+    for relative in re.findall(r"relative difference (\S+)", text):
+        assert float(relative) < 1e-8
+    assert _number(r"largest difference: (\S+)", text)[0] < 1e-12
+    for name in ["SimpleRNN", "LSTM"]:
+        assert _number(rf"(?m)^{name}\s+\S+\s+\S+\s+(\S+)$", text)[0] < 1e-4
+    assert _number(r"recurrent matrix x 3\s+\S+\s+\S+\s+(\S+)", text)[0] > 1e4
+    sweep = [tuple(map(float, row)) for row in
+             re.findall(r"^\s*(\d+)\s+([01]\.\d+)\s+\S+\s+\S+\s+(\S+)\s*$", text, re.M)]
+    assert len(sweep) >= 3, "the page no longer prints the forget-bias sweep"
+    biases, forget, ratios = zip(*sweep)
+    assert list(biases) == sorted(biases) and list(forget) == sorted(forget)
+    assert ratios[0] < 1e-3 and ratios[-1] > 0.1, "a forget gate near 1 should pass the gradient on"
+
+
+@pytest.mark.slow
+def test_lstm_page_shows_what_it_says(build):
+    check_lstm_claims(_printed(build, "lstm-gru"))
+
+
+@pytest.mark.slow
+def test_bptt_page_shows_what_it_says(build):
+    check_bptt_claims(_printed(build, "bptt"))
