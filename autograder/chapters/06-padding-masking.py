@@ -136,7 +136,8 @@ def references(tf, keras, rng):
 # Plausible wrong answers, each as a student would write it; the fixtures take their code from here.
 MISTAKES = (
     Mistake('pad_sequences', 'post_padding_default',
-            'Check your default for padding: which side of a short row does Keras put the padding on when you pass no option?',
+            'Check your default for padding: which side of a short row does Keras put the padding on when you'
+            ' pass no option?',
             '''
 def pad_sequences(seqs, maxlen=None, padding="post", truncating="pre", value=0):
     if maxlen is None:
@@ -152,7 +153,8 @@ def pad_sequences(seqs, maxlen=None, padding="post", truncating="pre", value=0):
     return padded
 '''),
     Mistake('pad_sequences', 'post_truncation_default',
-            'Check your default for truncating: when a row is longer than maxlen and no option is given, which end of it does Keras keep?',
+            'Check your default for truncating: when a row is longer than maxlen and no option is given, '
+            'which end of it does Keras keep?',
             '''
 def pad_sequences(seqs, maxlen=None, padding="pre", truncating="post", value=0):
     if maxlen is None:
@@ -168,13 +170,15 @@ def pad_sequences(seqs, maxlen=None, padding="pre", truncating="post", value=0):
     return padded
 '''),
     Mistake('lengths_to_mask', 'mask_off_by_one',
-            "Count the True entries in a row of your mask and compare with that row's length: is the comparison with the length strict?",
+            "Count the True entries in a row of your mask and compare with that row's length: is the "
+            'comparison with the length strict?',
             '''
 def lengths_to_mask(lengths, maxlen):
     return np.arange(maxlen)[None, :] <= np.asarray(lengths)[:, None]
 '''),
     Mistake('masked_rnn_forward', 'state_reset_to_zero',
-            'Look at what your state becomes at a masked step: a masked step should leave the state exactly as it was.',
+            'Look at what your state becomes at a masked step: a masked step should leave the state exactly '
+            'as it was.',
             '''
 def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
     h, out, outputs = h0, np.zeros_like(h0), []
@@ -187,7 +191,8 @@ def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
     return np.stack(outputs, axis=1), h
 '''),
     Mistake('masked_rnn_forward', 'state_reset_to_h0',
-            'Look at what your state becomes at a masked step: after it, the next real step should continue from the state of the last real step, not start over.',
+            'Look at what your state becomes at a masked step: after it, the next real step should continue '
+            'from the state of the last real step, not start over.',
             '''
 def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
     h, out, outputs = h0, np.zeros_like(h0), []
@@ -200,7 +205,8 @@ def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
     return np.stack(outputs, axis=1), h
 '''),
     Mistake('masked_rnn_forward', 'zero_outputs_at_masked_steps',
-            'Look at h_seq at the masked steps: SimpleRNN does not write zeros there; what does it output instead?',
+            'Look at h_seq at the masked steps: SimpleRNN does not write zeros there; what does it output '
+            'instead?',
             '''
 def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
     h, out, outputs = h0, np.zeros_like(h0), []
@@ -213,7 +219,8 @@ def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
     return np.stack(outputs, axis=1), h
 '''),
     Mistake('masked_rnn_forward', 'previous_output_starts_at_h0',
-            'Look at h_seq at masked steps that come before any real step: the previous output and the state do not start from the same value.',
+            'Look at h_seq at masked steps that come before any real step: the previous output and the state '
+            'do not start from the same value.',
             '''
 def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
     h, out, outputs = h0, h0, []
@@ -226,7 +233,8 @@ def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
     return np.stack(outputs, axis=1), h
 '''),
     Mistake('masked_rnn_forward', 'last_output_as_state',
-            'h_last should be the state, not the last output; the two differ for a row where every step is masked.',
+            'h_last should be the state, not the last output; the two differ for a row where every step is '
+            'masked.',
             '''
 def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
     h, out, outputs = h0, np.zeros_like(h0), []
@@ -252,7 +260,8 @@ def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
     return np.stack(outputs, axis=1), h
 '''),
     Mistake('masked_rnn_forward', 'packs_real_steps_first',
-            'Your outputs line up with the real steps only when the padding is at the end; keep each output at the time step it belongs to, with pre-padding and holes too.',
+            'Your outputs line up with the real steps only when the padding is at the end; keep each output '
+            'at the time step it belongs to, with pre-padding and holes too.',
             '''
 def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
     # runs each row on its real steps only, then pads the outputs after them

@@ -98,7 +98,8 @@ def references(tf, keras, rng):
 # Plausible wrong answers, each as a student would write it; the fixtures take their code from here.
 MISTAKES = (
     Mistake('bidirectional_forward', 'not_flipped_back',
-            "The backward layer's outputs come out in reversed reading order; put them back in the original time order before merging.",
+            "The backward layer's outputs come out in reversed reading order; put them back in the original "
+            'time order before merging.',
             '''
 def one_direction(x, mask, kernel, recurrent_kernel, bias):
     h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
@@ -154,7 +155,8 @@ def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat
     return merge(forward, backward, merge_mode)
 '''),
     Mistake('bidirectional_forward', 'backward_reads_padding',
-            'The backward layer should read the real steps of each sequence in reverse; a masked step must not change its state either.',
+            'The backward layer should read the real steps of each sequence in reverse; a masked step must '
+            'not change its state either.',
             '''
 def one_direction(x, mask, kernel, recurrent_kernel, bias):
     h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
@@ -182,7 +184,8 @@ def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat
     return merge(forward, backward, merge_mode)
 '''),
     Mistake('bidirectional_forward', 'reverses_first_length',
-            'Reversing the first `length` steps of a row is right only when the padding is at the end; look at what happens with pre-padding or holes in the mask.',
+            'Reversing the first `length` steps of a row is right only when the padding is at the end; look '
+            'at what happens with pre-padding or holes in the mask.',
             '''
 def one_direction(x, mask, kernel, recurrent_kernel, bias):
     h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
@@ -216,7 +219,8 @@ def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat
     return merge(forward, backward, merge_mode)
 '''),
     Mistake('bidirectional_forward', 'flips_batch_axis',
-            'Check which axis you reverse for the backward layer: the backward direction runs over time, not over the examples.',
+            'Check which axis you reverse for the backward layer: the backward direction runs over time, not '
+            'over the examples.',
             '''
 def one_direction(x, mask, kernel, recurrent_kernel, bias):
     h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
@@ -272,7 +276,8 @@ def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat
     return merge(forward, backward, merge_mode)
 '''),
     Mistake('bidirectional_forward', 'mask_resets_state',
-            "Look at what your state becomes at a masked step: a masked step should leave each direction's state unchanged.",
+            "Look at what your state becomes at a masked step: a masked step should leave each direction's "
+            'state unchanged.',
             '''
 def one_direction(x, mask, kernel, recurrent_kernel, bias):
     h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
@@ -300,7 +305,8 @@ def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat
     return merge(forward, backward, merge_mode)
 '''),
     Mistake('bidirectional_forward', 'repeats_output',
-            'Look at your outputs at masked steps: inside Bidirectional, what does each direction output at a masked step?',
+            'Look at your outputs at masked steps: inside Bidirectional, what does each direction output at a'
+            ' masked step?',
             '''
 def one_direction(x, mask, kernel, recurrent_kernel, bias):
     h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
@@ -356,7 +362,8 @@ def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat
     return merge(forward, backward, merge_mode)
 '''),
     Mistake('bidirectional_forward', 'first_row_mask',
-            'Every example should follow its own row of the mask; check which row of the mask you read at each step.',
+            'Every example should follow its own row of the mask; check which row of the mask you read at '
+            'each step.',
             '''
 def one_direction(x, mask, kernel, recurrent_kernel, bias):
     h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
@@ -384,7 +391,8 @@ def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat
     return merge(forward, backward, merge_mode)
 '''),
     Mistake('bidirectional_forward', 'default_sum',
-            "Check your default merge_mode: what does Keras's Bidirectional do with the two directions when you give no option?",
+            "Check your default merge_mode: what does Keras's Bidirectional do with the two directions when "
+            'you give no option?',
             '''
 def one_direction(x, mask, kernel, recurrent_kernel, bias):
     h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
@@ -468,7 +476,8 @@ def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat
     return merge(forward, backward, merge_mode)
 '''),
     Mistake('bidirectional_forward', 'transposes_recurrent',
-            'Check how the recurrent kernel multiplies the previous state: with one unit you cannot tell, with several the orientation matters.',
+            'Check how the recurrent kernel multiplies the previous state: with one unit you cannot tell, '
+            'with several the orientation matters.',
             '''
 def one_direction(x, mask, kernel, recurrent_kernel, bias):
     h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))

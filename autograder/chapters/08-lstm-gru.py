@@ -192,7 +192,8 @@ def references(tf, keras, rng):
 # Plausible wrong answers, each as a student would write it; the fixtures take their code from here.
 MISTAKES = (
     Mistake('lstm_cell_forward', 'tf1_gate_order',
-            'Check the order in which you split the four gates: Keras stores them as input, forget, candidate, output.',
+            "Check the order in which you split the four gates: yours takes Keras's blocks of columns in "
+            "another order (TensorFlow 1's, say); the chapter shows which block is which gate.",
             '''
 def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     z = x_t @ kernel + h_prev @ recurrent_kernel + bias
@@ -201,7 +202,8 @@ def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     return sigmoid(z_o) * np.tanh(c), c
 '''),
     Mistake('lstm_cell_forward', 'onnx_gate_order',
-            "Check the order in which you split the four gates: the order of another framework does not match Keras's columns.",
+            "Check the order in which you split the four gates: yours takes Keras's blocks of columns in "
+            "another order (another framework's, say); the chapter shows which block is which gate.",
             '''
 def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     z = x_t @ kernel + h_prev @ recurrent_kernel + bias
@@ -210,7 +212,8 @@ def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     return sigmoid(z_o) * np.tanh(c), c
 '''),
     Mistake('lstm_cell_forward', 'tanh_output_gate',
-            'Look at the activation of the output gate: it is a gate, so its values should stay between 0 and 1.',
+            'Look at the activation of the output gate: it is a gate, so its values should stay between 0 and'
+            ' 1.',
             '''
 def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     z = x_t @ kernel + h_prev @ recurrent_kernel + bias
@@ -219,7 +222,8 @@ def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     return np.tanh(z_o) * np.tanh(c), c
 '''),
     Mistake('lstm_cell_forward', 'no_tanh_on_c',
-            'Look at how h is made from the cell state: is the cell state squashed before the output gate scales it?',
+            'Look at how h is made from the cell state: is the cell state squashed before the output gate '
+            'scales it?',
             '''
 def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     z = x_t @ kernel + h_prev @ recurrent_kernel + bias
@@ -237,7 +241,8 @@ def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     return sigmoid(z_o) * np.tanh(c), c
 '''),
     Mistake('lstm_cell_forward', 'hard_sigmoid_gates',
-            "Check the gates' activation: Keras 3's LSTM uses the ordinary sigmoid, not an approximation of it.",
+            "Check the gates' activation: Keras 3's LSTM uses the ordinary sigmoid, not an approximation of "
+            'it.',
             '''
 def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     hard_sigmoid = lambda z: np.clip(0.2 * z + 0.5, 0.0, 1.0)
@@ -246,7 +251,8 @@ def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     return hard_sigmoid(z_o) * np.tanh(c), c
 '''),
     Mistake('lstm_cell_forward', 'interleaved_gates',
-            "Check how you split the pre-activations into gates: Keras keeps each gate's units in one contiguous block of columns.",
+            "Check how you split the pre-activations into gates: Keras keeps each gate's units in one "
+            'contiguous block of columns.',
             '''
 def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     z = (x_t @ kernel + h_prev @ recurrent_kernel + bias).reshape(x_t.shape[0], -1, 4)
@@ -255,7 +261,8 @@ def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     return o * np.tanh(c), c
 '''),
     Mistake('lstm_forward', 'cell_state_not_carried',
-            'From the second step on your sequence goes wrong: is the cell state carried from one step to the next?',
+            'From the second step on your sequence goes wrong: is the cell state carried from one step to the'
+            ' next?',
             '''
 def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias):
     h, states = h0, []
@@ -285,7 +292,8 @@ def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias):
     return np.stack(states, axis=1), h, h
 '''),
     Mistake('gru_cell_forward', 'gru_reset_before',
-            "Check where the reset gate acts: Keras's default GRU (reset_after=True) applies it after the recurrent matrix product, bias included.",
+            "Check where the reset gate acts in the candidate: Keras's default GRU (reset_after=True) is not "
+            "the original paper's formula there.",
             '''
 def gru_cell_forward(x_t, h_prev, kernel, recurrent_kernel, bias):
     units = h_prev.shape[1]
@@ -296,7 +304,8 @@ def gru_cell_forward(x_t, h_prev, kernel, recurrent_kernel, bias):
     return z * h_prev + (1 - z) * hh
 '''),
     Mistake('gru_cell_forward', 'gru_other_convention',
-            "Check which of h_prev and the candidate the update gate z weights: conventions differ between papers, follow Keras's.",
+            'Check which of h_prev and the candidate the update gate z weights: conventions differ between '
+            "papers, follow Keras's.",
             '''
 def gru_cell_forward(x_t, h_prev, kernel, recurrent_kernel, bias):
     x_z, x_r, x_h = np.split(x_t @ kernel + bias[0], 3, axis=-1)
@@ -305,7 +314,8 @@ def gru_cell_forward(x_t, h_prev, kernel, recurrent_kernel, bias):
     return (1 - z) * h_prev + z * np.tanh(x_h + r * h_h)
 '''),
     Mistake('gru_cell_forward', 'gru_input_bias_only',
-            "Check the bias: Keras's GRU has two bias rows, one for the input part and one for the recurrent part.",
+            "Check the bias: Keras's GRU has two bias rows, one for the input part and one for the recurrent "
+            'part.',
             '''
 def gru_cell_forward(x_t, h_prev, kernel, recurrent_kernel, bias):
     x_z, x_r, x_h = np.split(x_t @ kernel + bias[0], 3, axis=-1)
@@ -314,7 +324,8 @@ def gru_cell_forward(x_t, h_prev, kernel, recurrent_kernel, bias):
     return z * h_prev + (1 - z) * np.tanh(x_h + r * h_h)
 '''),
     Mistake('gru_cell_forward', 'gru_summed_bias',
-            "Check the recurrent bias of the candidate: in Keras's GRU it sits inside the part the reset gate multiplies.",
+            "Check the recurrent bias of the candidate: in Keras's GRU it sits inside the part the reset gate"
+            ' multiplies.',
             '''
 def gru_cell_forward(x_t, h_prev, kernel, recurrent_kernel, bias):
     x_z, x_r, x_h = np.split(x_t @ kernel + bias.sum(axis=0), 3, axis=-1)
@@ -323,7 +334,8 @@ def gru_cell_forward(x_t, h_prev, kernel, recurrent_kernel, bias):
     return z * h_prev + (1 - z) * np.tanh(x_h + r * h_h)
 '''),
     Mistake('gru_cell_forward', 'gru_torch_order',
-            'Check the order in which you split the three gates: Keras stores them as update, reset, candidate.',
+            "Check the order in which you split the three gates: yours takes Keras's blocks of columns in "
+            "another order (PyTorch's, say); the chapter shows which block is which gate.",
             '''
 def gru_cell_forward(x_t, h_prev, kernel, recurrent_kernel, bias):
     x_r, x_z, x_h = np.split(x_t @ kernel + bias[0], 3, axis=-1)
@@ -365,7 +377,8 @@ def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bi
             "dkernel": x_t.T @ dz, "drecurrent_kernel": h_prev.T @ dz, "dbias": dz.sum(axis=0)}
 '''),
     Mistake('lstm_cell_backward', 'ignores_dc',
-            "The gradient of the cell state has two sources; the gradient coming from the next step's cell state is missing.",
+            "The gradient of the cell state has two sources; the gradient coming from the next step's cell "
+            'state is missing.',
             '''
 def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     z_i, z_f, z_c, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=-1)
@@ -378,7 +391,8 @@ def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bi
             "dkernel": x_t.T @ dz, "drecurrent_kernel": h_prev.T @ dz, "dbias": dz.sum(axis=0)}
 '''),
     Mistake('lstm_cell_backward', 'tanh_derivative_at_c_prev',
-            'Check where you take the derivative of tanh in h = o * tanh(c): at which cell state was the tanh computed?',
+            'Check where you take the derivative of tanh in h = o * tanh(c): at which cell state was the tanh'
+            ' computed?',
             '''
 def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     z_i, z_f, z_c, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=-1)
@@ -404,7 +418,8 @@ def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bi
             "dkernel": x_t.T @ dz, "drecurrent_kernel": h_prev.T @ dz, "dbias": dz.sum(axis=0)}
 '''),
     Mistake('lstm_cell_backward', 'backward_gate_order',
-            "Check the order of the gate gradients you stack: it must match the order of the gates in the kernel's columns.",
+            'Check the order of the gate gradients you stack: it must match the order of the gates in the '
+            "kernel's columns.",
             '''
 def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     z_i, z_f, z_c, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=-1)
@@ -430,7 +445,8 @@ def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bi
             "dkernel": x_t.T @ dz, "drecurrent_kernel": h_prev.T @ dz, "dbias": dz.sum(axis=0)}
 '''),
     Mistake('lstm_cell_backward', 'backward_interleaved',
-            "Check how you arrange the gate gradients: each gate's units form one contiguous block of columns, as in the forward pass.",
+            "Check how you arrange the gate gradients: each gate's units form one contiguous block of "
+            'columns, as in the forward pass.',
             '''
 def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     z_i, z_f, z_c, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=-1)
@@ -443,7 +459,8 @@ def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bi
             "dkernel": x_t.T @ dz, "drecurrent_kernel": h_prev.T @ dz, "dbias": dz.sum(axis=0)}
 '''),
     Mistake('lstm_backward', 'forgets_dc_from_next_step',
-            "Each step's cell backward should receive the cell-state gradient coming back from the next step; check what you pass.",
+            "Each step's cell backward should receive the cell-state gradient coming back from the next step;"
+            ' check what you pass.',
             '''
 def lstm_backward(x, h0, c0, kernel, recurrent_kernel, bias, dh_seq):
     hs, cs = [h0], [c0]
@@ -462,7 +479,8 @@ def lstm_backward(x, h0, c0, kernel, recurrent_kernel, bias, dh_seq):
     return {"dx": np.stack(dx, axis=1), "dh0": dh_next, "dc0": dc_next, **totals}
 '''),
     Mistake('lstm_backward', 'forgets_dh_from_next_step',
-            "Each step's hidden-state gradient has two parts: the output's own gradient and the one coming back from the next step.",
+            "Each step's hidden-state gradient has two parts: the output's own gradient and the one coming "
+            'back from the next step.',
             '''
 def lstm_backward(x, h0, c0, kernel, recurrent_kernel, bias, dh_seq):
     hs, cs = [h0], [c0]
@@ -500,7 +518,8 @@ def lstm_backward(x, h0, c0, kernel, recurrent_kernel, bias, dh_seq):
     return {"dx": np.stack(dx, axis=1), "dh0": dh_next, "dc0": dc_next, **totals}
 '''),
     Mistake('lstm_backward', 'states_one_step_late',
-            'Check which states you differentiate each step at: step t started from the states before it, not after it.',
+            'Check which states you differentiate each step at: step t started from the states before it, not'
+            ' after it.',
             '''
 def lstm_backward(x, h0, c0, kernel, recurrent_kernel, bias, dh_seq):
     hs, cs = [h0], [c0]

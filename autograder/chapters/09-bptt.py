@@ -227,7 +227,8 @@ def references(tf, keras, rng):
 # Plausible wrong answers, each as a student would write it; the fixtures take their code from here.
 MISTAKES = (
     Mistake('numerical_gradient', 'forward_differences',
-            'Your gradient is less accurate than it should be: compare a one-sided difference with one that looks both ways.',
+            'Your gradient is less accurate than it should be: compare a one-sided difference with one that '
+            'looks both ways.',
             '''
 def numerical_gradient(f, x, eps=1e-5):
     x = np.array(x, dtype=float)
@@ -238,33 +239,6 @@ def numerical_gradient(f, x, eps=1e-5):
         x[i] = old + eps
         grad[i] = (f(x) - f0) / eps
         x[i] = old
-    return grad
-'''),
-    Mistake('numerical_gradient', 'restores_badly',
-            'You restore x by more arithmetic after nudging it: floating-point steps do not always undo each other exactly.',
-            '''
-def numerical_gradient(f, x, eps=1e-5):
-    grad = np.zeros(x.shape)
-    for i in np.ndindex(x.shape):
-        x[i] += eps
-        up = f(x)
-        x[i] -= 2 * eps
-        down = f(x)
-        x[i] += eps
-        grad[i] = (up - down) / (2 * eps)
-    return grad
-'''),
-    Mistake('numerical_gradient', 'no_restore',
-            'After nudging an entry, is x put back before the next entry is nudged?',
-            '''
-def numerical_gradient(f, x, eps=1e-5):
-    grad = np.zeros(x.shape)
-    for i in np.ndindex(x.shape):
-        x[i] += eps
-        up = f(x)
-        x[i] -= 2 * eps
-        down = f(x)
-        grad[i] = (up - down) / (2 * eps)
     return grad
 '''),
     Mistake('numerical_gradient', 'ignores_eps',
@@ -375,7 +349,8 @@ def rnn_cell_backward(dh, x_t, h_prev, kernel, recurrent_kernel, bias):
             "drecurrent_kernel": h_prev.T @ da, "dbias": da.sum(axis=0)}
 '''),
     Mistake('rnn_cell_backward', 'recurrent_not_transposed',
-            'Check how dh_prev goes back through the recurrent kernel: the backward pass multiplies by the transpose of what the forward pass used.',
+            'Check how dh_prev goes back through the recurrent kernel: the backward pass multiplies by the '
+            'transpose of what the forward pass used.',
             '''
 def rnn_cell_backward(dh, x_t, h_prev, kernel, recurrent_kernel, bias):
     h = np.tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias)
@@ -384,7 +359,8 @@ def rnn_cell_backward(dh, x_t, h_prev, kernel, recurrent_kernel, bias):
             "drecurrent_kernel": h_prev.T @ da, "dbias": da.sum(axis=0)}
 '''),
     Mistake('rnn_cell_backward', 'drecurrent_from_h',
-            'Check which state drecurrent_kernel uses: the recurrent kernel multiplied the previous state, not the new one.',
+            'Check which state drecurrent_kernel uses: the recurrent kernel multiplied the previous state, '
+            'not the new one.',
             '''
 def rnn_cell_backward(dh, x_t, h_prev, kernel, recurrent_kernel, bias):
     h = np.tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias)
@@ -393,7 +369,8 @@ def rnn_cell_backward(dh, x_t, h_prev, kernel, recurrent_kernel, bias):
             "drecurrent_kernel": h.T @ da, "dbias": da.sum(axis=0)}
 '''),
     Mistake('rnn_backward', 'no_carry',
-            "Each step's gradient has two parts: the output's own gradient and the one coming back from the next step.",
+            "Each step's gradient has two parts: the output's own gradient and the one coming back from the "
+            'next step.',
             '''
 def rnn_backward(x, h0, kernel, recurrent_kernel, bias, dh_seq):
     states = [h0]
@@ -411,7 +388,8 @@ def rnn_backward(x, h0, kernel, recurrent_kernel, bias, dh_seq):
     return {"dx": np.stack(dx, axis=1), "dh0": dh_next, **totals}
 '''),
     Mistake('rnn_backward', 'last_step_only',
-            "Only the last output's gradient enters your loop; every step's output may have a gradient of its own.",
+            "Only the last output's gradient enters your loop; every step's output may have a gradient of its"
+            ' own.',
             '''
 def rnn_backward(x, h0, kernel, recurrent_kernel, bias, dh_seq):
     states = [h0]
@@ -483,7 +461,8 @@ def rnn_backward(x, h0, kernel, recurrent_kernel, bias, dh_seq):
     return {"dx": np.stack(dx), "dh0": dh_next, **totals}
 '''),
     Mistake('clip_by_global_norm', 'per_tensor_clip',
-            'Clipping by the global norm scales every array by the same factor, computed from all of them together.',
+            'Clipping by the global norm scales every array by the same factor, computed from all of them '
+            'together.',
             '''
 def clip_by_global_norm(grads, max_norm):
     norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads)))
@@ -504,16 +483,6 @@ def clip_by_global_norm(grads, max_norm):
     if norm <= max_norm:
         return [np.array(g) for g in grads], norm
     return [g * (max_norm / norm) for g in grads], max_norm
-'''),
-    Mistake('clip_by_global_norm', 'clips_in_place',
-            'You change the gradients you are given; build new arrays instead.',
-            '''
-def clip_by_global_norm(grads, max_norm):
-    norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads)))
-    if norm > max_norm:
-        for g in grads:
-            g *= max_norm / norm
-    return grads, norm
 '''),
     Mistake('clip_by_global_norm', 'norm_without_sqrt',
             'Check your global norm: a norm is the square root of the sum of squares.',
@@ -553,7 +522,8 @@ def train_sgd(x, h0, y, kernel, recurrent_kernel, bias, W_out, b_out, lr, steps,
     return W, U, b, V, c, losses
 '''),
     Mistake('train_sgd', 'train_clips_per_array',
-            'Clipping by the global norm scales every array by the same factor, computed from all of them together.',
+            'Clipping by the global norm scales every array by the same factor, computed from all of them '
+            'together.',
             '''
 def train_sgd(x, h0, y, kernel, recurrent_kernel, bias, W_out, b_out, lr, steps, max_norm):
     W, U, b, V, c = (np.array(a, dtype=float) for a in (kernel, recurrent_kernel, bias, W_out, b_out))
@@ -691,35 +661,6 @@ def train_sgd(x, h0, y, kernel, recurrent_kernel, bias, W_out, b_out, lr, steps,
         W, U, b, V, c = (w - lr * scale * g for w, g in zip((W, U, b, V, c), grads))
     return W, U, b, V, c, losses
 '''),
-    Mistake('train_sgd', 'train_updates_inputs',
-            'You change the weights you are given; update copies instead.',
-            '''
-def train_sgd(x, h0, y, kernel, recurrent_kernel, bias, W_out, b_out, lr, steps, max_norm):
-    W, U, b, V, c = kernel, recurrent_kernel, bias, W_out, b_out
-    losses = np.zeros(steps)
-    for step in range(steps):
-        hs = [h0]
-        for t in range(x.shape[1]):
-            hs.append(np.tanh(x[:, t] @ W + hs[-1] @ U + b))
-        p = hs[-1] @ V + c
-        losses[step] = np.mean((p - y) ** 2)
-        dp = 2 * (p - y) / y.size
-        dV, dc = hs[-1].T @ dp, dp.sum(axis=0)
-        dh = dp @ V.T
-        dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
-        for t in reversed(range(x.shape[1])):
-            da = dh * (1 - hs[t + 1] ** 2)
-            dW += x[:, t].T @ da
-            dU += hs[t].T @ da
-            db += da.sum(axis=0)
-            dh = da @ U.T
-        grads = [dW, dU, db, dV, dc]
-        norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
-        scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
-        for w, g in zip((W, U, b, V, c), grads):
-            w -= lr * scale * g
-    return W, U, b, V, c, losses
-'''),
     Mistake('train_sgd', 'train_forward_once',
             'Each step needs a fresh forward pass with the weights updated by the step before.',
             '''
@@ -749,7 +690,8 @@ def train_sgd(x, h0, y, kernel, recurrent_kernel, bias, W_out, b_out, lr, steps,
     return W, U, b, V, c, losses
 '''),
     Mistake('train_sgd', 'train_dh_every_step',
-            'Check which states the dense layer reads: the gradient of the loss enters only where the output is taken.',
+            'Check which states the dense layer reads: the gradient of the loss enters only where the output '
+            'is taken.',
             '''
 def train_sgd(x, h0, y, kernel, recurrent_kernel, bias, W_out, b_out, lr, steps, max_norm):
     params = [kernel, recurrent_kernel, bias, W_out, b_out]

@@ -230,7 +230,8 @@ def references(tf, keras, rng):
 # Plausible wrong answers, each as a student would write it; the fixtures take their code from here.
 MISTAKES = (
     Mistake('teacher_forcing_batch', 'tf_no_start',
-            'Check the first token of each decoder input row: what does the decoder read before it has produced anything?',
+            'Check the first token of each decoder input row: what does the decoder read before it has '
+            'produced anything?',
             '''
 def teacher_forcing_batch(sequences, start, end, pad=0):
     width = max(len(s) for s in sequences) + 1
@@ -284,7 +285,8 @@ def dot_attention(query, keys, values, mask=None):
     return weights @ values, weights
 '''),
     Mistake('dot_attention', 'att_mask_after_softmax',
-            'Check when the mask acts: applied after the softmax, the remaining weights no longer add up to 1.',
+            'Check when the mask acts: applied after the softmax, the remaining weights no longer add up to '
+            '1.',
             '''
 def dot_attention(query, keys, values, mask=None):
     scores = query @ np.swapaxes(keys, 1, 2)
@@ -295,7 +297,8 @@ def dot_attention(query, keys, values, mask=None):
     return weights @ values, weights
 '''),
     Mistake('dot_attention', 'att_scaled',
-            "Check the scores: keras.layers.Attention() uses plain dot products, without the Transformer's scaling.",
+            'Check your scores: compare them with what keras.layers.Attention() computes with its default '
+            "settings, not a Transformer's variant.",
             '''
 def dot_attention(query, keys, values, mask=None):
     scores = query @ np.swapaxes(keys, 1, 2) / np.sqrt(query.shape[-1])
@@ -341,7 +344,7 @@ def greedy_decode(step, start, end, max_len):
     return np.array(prefix[1:], dtype=np.int64)
 '''),
     Mistake('greedy_decode', 'greedy_last_of_ties',
-            'Check how you break ties between equally probable tokens: np.argmax takes the first.',
+            'Check how you break ties between equally probable tokens: which one does np.argmax pick?',
             '''
 def greedy_decode(step, start, end, max_len):
     prefix = [start]
@@ -352,20 +355,9 @@ def greedy_decode(step, start, end, max_len):
             break
     return np.array(prefix[1:], dtype=np.int64)
 '''),
-    Mistake('greedy_decode', 'greedy_no_start',
-            'Check the prefix you give the step function at the first step: it should hold the start token.',
-            '''
-def greedy_decode(step, start, end, max_len):
-    prefix = []
-    for _ in range(max_len):
-        token = int(np.argmax(step(prefix)))
-        prefix.append(token)
-        if token == end:
-            break
-    return np.array(prefix, dtype=np.int64)
-'''),
     Mistake('beam_search', 'beam_last_step_scores',
-            "Check a candidate's score: it adds up the log-probabilities of all its tokens, not just the last one.",
+            "Check a candidate's score: it adds up the log-probabilities of all its tokens, not just the last"
+            ' one.',
             '''
 def beam_search(step, start, end, max_len, width):
     beam, done = [([start], 0.0)], []
@@ -382,7 +374,8 @@ def beam_search(step, start, end, max_len, width):
     return np.array(prefix[1:], dtype=np.int64), score / (len(prefix) - 1)
 '''),
     Mistake('beam_search', 'beam_not_normalised',
-            'Check how you compare finished candidates of different lengths: the total log-probability favours short ones.',
+            'Check how you compare finished candidates of different lengths: the total log-probability '
+            'favours short ones.',
             '''
 def beam_search(step, start, end, max_len, width):
     beam, done = [([start], 0.0)], []
