@@ -169,12 +169,34 @@ def pad_sequences(seqs, maxlen=None, padding="pre", truncating="post", value=0):
             padded[i, :len(kept)] = kept
     return padded
 '''),
+    Mistake('pad_sequences', 'empty_row_crashes',
+            'An empty sequence breaks your code: look at which part of a row a slice like row[-0:] covers.',
+            '''
+def pad_sequences(seqs, maxlen=None, padding="pre", truncating="pre", value=0):
+    if maxlen is None:
+        maxlen = max(len(s) for s in seqs)
+    padded = np.full((len(seqs), maxlen), value, dtype=np.int32)
+    for i, s in enumerate(seqs):
+        kept = s[-maxlen:] if truncating == "pre" else s[:maxlen]
+        if padding == "pre":
+            padded[i, -len(kept):] = kept  # an empty row: -0 is 0, the slice is the whole row
+        else:
+            padded[i, :len(kept)] = kept
+    return padded
+'''),
     Mistake('lengths_to_mask', 'mask_off_by_one',
             "Count the True entries in a row of your mask and compare with that row's length: is the "
             'comparison with the length strict?',
             '''
 def lengths_to_mask(lengths, maxlen):
     return np.arange(maxlen)[None, :] <= np.asarray(lengths)[:, None]
+'''),
+    Mistake('lengths_to_mask', 'mask_long_lengths',
+            'A length can be larger than maxlen; check that your code still works then.',
+            '''
+def lengths_to_mask(lengths, maxlen):
+    # one-hot of each length, then a running sum: 0 before the length, 1 from it on
+    return np.cumsum(np.eye(maxlen + 1)[lengths], axis=1)[:, :maxlen] == 0
 '''),
     Mistake('masked_rnn_forward', 'state_reset_to_zero',
             'Look at what your state becomes at a masked step: a masked step should leave the state exactly '
@@ -282,6 +304,13 @@ def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
             '''
 def masked_mean(values, mask):
     return np.sum(values * mask) / values.size  # what sample_weight does with Keras's default reduction
+'''),
+    Mistake('masked_mean', 'float_mask_as_index',
+            'A 0/1 float mask cannot index an array the way a boolean mask does; check what mask types your '
+            'code accepts.',
+            '''
+def masked_mean(values, mask):
+    return values[mask].mean()  # a float mask is not an index
 '''),
     Mistake('masked_mean', 'mean_ignores_mask',
             'Your mean does not change when the mask changes: the masked values must not count.',

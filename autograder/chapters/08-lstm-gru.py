@@ -377,8 +377,8 @@ def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bi
             "dkernel": x_t.T @ dz, "drecurrent_kernel": h_prev.T @ dz, "dbias": dz.sum(axis=0)}
 '''),
     Mistake('lstm_cell_backward', 'ignores_dc',
-            "The gradient of the cell state has two sources; the gradient coming from the next step's cell "
-            'state is missing.',
+            "The cell state's gradient has two sources: this step's h = o * tanh(c), and the next step's cell"
+            ' state; the second one does not reach your dc_prev.',
             '''
 def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     z_i, z_f, z_c, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=-1)
@@ -457,26 +457,6 @@ def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bi
     dz = np.stack([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)], axis=-1).reshape(len(x_t), -1)
     return {"dx_t": dz @ kernel.T, "dh_prev": dz @ recurrent_kernel.T, "dc_prev": dc_total * f,
             "dkernel": x_t.T @ dz, "drecurrent_kernel": h_prev.T @ dz, "dbias": dz.sum(axis=0)}
-'''),
-    Mistake('lstm_backward', 'forgets_dc_from_next_step',
-            "Each step's cell backward should receive the cell-state gradient coming back from the next step;"
-            ' check what you pass.',
-            '''
-def lstm_backward(x, h0, c0, kernel, recurrent_kernel, bias, dh_seq):
-    hs, cs = [h0], [c0]
-    for t in range(x.shape[1]):
-        z_i, z_f, z_c, z_o = np.split(x[:, t] @ kernel + hs[-1] @ recurrent_kernel + bias, 4, axis=-1)
-        cs.append(sigmoid(z_f) * cs[-1] + sigmoid(z_i) * np.tanh(z_c))
-        hs.append(sigmoid(z_o) * np.tanh(cs[-1]))
-    dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
-    dx = [None] * x.shape[1]
-    totals = {"dkernel": 0, "drecurrent_kernel": 0, "dbias": 0}
-    for t in reversed(range(x.shape[1])):
-        step = lstm_cell_backward(dh_seq[:, t] + dh_next, np.zeros_like(c0), x[:, t], hs[t], cs[t], kernel, recurrent_kernel, bias)
-        dx[t], dh_next, dc_next = step["dx_t"], step["dh_prev"], step["dc_prev"]
-        for name in totals:
-            totals[name] = totals[name] + step[name]
-    return {"dx": np.stack(dx, axis=1), "dh0": dh_next, "dc0": dc_next, **totals}
 '''),
     Mistake('lstm_backward', 'forgets_dh_from_next_step',
             "Each step's hidden-state gradient has two parts: the output's own gradient and the one coming "

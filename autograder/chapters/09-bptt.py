@@ -406,24 +406,6 @@ def rnn_backward(x, h0, kernel, recurrent_kernel, bias, dh_seq):
             totals[name] = totals[name] + step[name]
     return {"dx": np.stack(dx, axis=1), "dh0": dh_next, **totals}
 '''),
-    Mistake('rnn_backward', 'forward_in_time',
-            'Check the direction of your loop: gradients flow from the last step back to the first.',
-            '''
-def rnn_backward(x, h0, kernel, recurrent_kernel, bias, dh_seq):
-    states = [h0]
-    for t in range(x.shape[1]):
-        states.append(np.tanh(x[:, t] @ kernel + states[-1] @ recurrent_kernel + bias))
-    dh_next = np.zeros_like(h0)
-    dx = [None] * x.shape[1]
-    totals = {"dkernel": 0, "drecurrent_kernel": 0, "dbias": 0}
-    for t in range(x.shape[1]):
-        step = rnn_cell_backward(dh_seq[:, t] + dh_next, x[:, t], states[t], kernel, recurrent_kernel, bias)
-        dx[t] = step["dx_t"]
-        dh_next = step["dh_prev"]
-        for name in totals:
-            totals[name] = totals[name] + step[name]
-    return {"dx": np.stack(dx, axis=1), "dh0": dh_next, **totals}
-'''),
     Mistake('rnn_backward', 'zero_first_state',
             'Check the state the first step started from: the initial state is given, it is not zero.',
             '''
@@ -493,6 +475,14 @@ def clip_by_global_norm(grads, max_norm):
         return [np.array(g) for g in grads], norm
     return [g * (max_norm / norm) for g in grads], norm
 '''),
+    Mistake('clip_by_global_norm', 'zero_gradients_nan',
+            'When every gradient is zero the global norm is 0: check what your code divides by then (nothing '
+            'should change).',
+            '''
+def clip_by_global_norm(grads, max_norm):
+    norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads)))
+    return [g * min(1.0, max_norm / norm) for g in grads], norm
+'''),
     Mistake('train_sgd', 'train_no_clipping',
             'Check that each step clips the gradients by their global norm before the update.',
             '''
@@ -519,34 +509,6 @@ def train_sgd(x, h0, y, kernel, recurrent_kernel, bias, W_out, b_out, lr, steps,
         norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
         scale = 1.0
         W, U, b, V, c = (w - lr * scale * g for w, g in zip((W, U, b, V, c), grads))
-    return W, U, b, V, c, losses
-'''),
-    Mistake('train_sgd', 'train_clips_per_array',
-            'Clipping by the global norm scales every array by the same factor, computed from all of them '
-            'together.',
-            '''
-def train_sgd(x, h0, y, kernel, recurrent_kernel, bias, W_out, b_out, lr, steps, max_norm):
-    W, U, b, V, c = (np.array(a, dtype=float) for a in (kernel, recurrent_kernel, bias, W_out, b_out))
-    losses = np.zeros(steps)
-    for step in range(steps):
-        hs = [h0]
-        for t in range(x.shape[1]):
-            hs.append(np.tanh(x[:, t] @ W + hs[-1] @ U + b))
-        p = hs[-1] @ V + c
-        losses[step] = np.mean((p - y) ** 2)
-        dp = 2 * (p - y) / y.size
-        dV, dc = hs[-1].T @ dp, dp.sum(axis=0)
-        dh = dp @ V.T
-        dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
-        for t in reversed(range(x.shape[1])):
-            da = dh * (1 - hs[t + 1] ** 2)
-            dW += x[:, t].T @ da
-            dU += hs[t].T @ da
-            db += da.sum(axis=0)
-            dh = da @ U.T
-        grads = [dW, dU, db, dV, dc]
-        W, U, b, V, c = (w - lr * g * min(1.0, max_norm / (np.linalg.norm(g) + 1e-300))
-                         for w, g in zip((W, U, b, V, c), grads))
     return W, U, b, V, c, losses
 '''),
     Mistake('train_sgd', 'train_updates_head_first',

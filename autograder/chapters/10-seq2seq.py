@@ -309,6 +309,18 @@ def dot_attention(query, keys, values, mask=None):
     weights = weights / weights.sum(axis=-1, keepdims=True)
     return weights @ values, weights
 '''),
+    Mistake('dot_attention', 'att_overflows',
+            'With large scores your weights become NaN: np.exp of a large number overflows, and a softmax can'
+            ' be computed without ever taking it.',
+            '''
+def dot_attention(query, keys, values, mask=None):
+    scores = query @ np.swapaxes(keys, 1, 2)
+    if mask is not None:
+        scores = np.where(mask[:, None, :], scores, -np.inf)
+    weights = np.exp(scores)
+    weights = weights / weights.sum(axis=-1, keepdims=True)
+    return weights @ values, weights
+'''),
     Mistake('dot_attention', 'att_keys_values_swapped',
             'Check what the weights average: the context is a weighted sum of the values.',
             '''
@@ -354,6 +366,19 @@ def greedy_decode(step, start, end, max_len):
         if token == end:
             break
     return np.array(prefix[1:], dtype=np.int64)
+'''),
+    Mistake('greedy_decode', 'greedy_no_start',
+            'If the error comes from the step function, look at the prefix you give it at the first step: '
+            'what should it hold before anything is decoded?',
+            '''
+def greedy_decode(step, start, end, max_len):
+    prefix = []
+    for _ in range(max_len):
+        token = int(np.argmax(step(prefix)))
+        prefix.append(token)
+        if token == end:
+            break
+    return np.array(prefix, dtype=np.int64)
 '''),
     Mistake('beam_search', 'beam_last_step_scores',
             "Check a candidate's score: it adds up the log-probabilities of all its tokens, not just the last"
