@@ -377,8 +377,8 @@ def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bi
             "dkernel": x_t.T @ dz, "drecurrent_kernel": h_prev.T @ dz, "dbias": dz.sum(axis=0)}
 '''),
     Mistake('lstm_cell_backward', 'ignores_dc',
-            "The cell state's gradient has two sources: this step's h = o * tanh(c), and the next step's cell"
-            ' state; the second one does not reach your dc_prev.',
+            "The cell state's gradient has two sources: this step's h = o * tanh(c), and the gradient dc "
+            "coming back from the next step's cell state; the second one is lost.",
             '''
 def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     z_i, z_f, z_c, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=-1)

@@ -311,7 +311,7 @@ def dot_attention(query, keys, values, mask=None):
 '''),
     Mistake('dot_attention', 'att_overflows',
             'With large scores your weights become NaN: np.exp of a large number overflows, and a softmax can'
-            ' be computed without ever taking it.',
+            ' be computed so that np.exp never sees one.',
             '''
 def dot_attention(query, keys, values, mask=None):
     scores = query @ np.swapaxes(keys, 1, 2)
