@@ -32,13 +32,13 @@ student's notebook never stops the others; Ctrl-C stops and keeps what was grade
 import argparse
 import csv
 import difflib
+import itertools
 import json
 import os
 import sys
 import tempfile
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -48,7 +48,7 @@ from .. import feedback, references
 from ..course import assignments
 from ..feedback import feedback_page
 from ..paths import ASSIGNMENT_NOTEBOOK, REFERENCES, ROOT, SOLUTIONS
-from . import engine, export, intake, report, sandbox
+from . import engine, export, intake, report, runner, sandbox, store
 
 
 class InstructorError(Exception):
@@ -106,12 +106,12 @@ def read_submission(path):
 class Gradebook:
     """nbgrader's gradebook of the course directory: the assignment's cells, then each score."""
 
-    def __init__(self, course, assignment):
+    def __init__(self, course, assignment, url=None):
         from nbgrader.api import Gradebook as NbgraderGradebook
         from nbgrader.preprocessors import SaveCells
 
         os.environ.update(PATH=nbgrader_env()["PATH"])  # nbgrader runs `alembic` to set up the database
-        self.assignment, self.url = assignment, f"sqlite:///{course / 'gradebook.db'}"
+        self.assignment, self.url = assignment, url or store.default_url(course)
         try:
             warnings.simplefilter("ignore")  # nbgrader's own deprecation warnings
             self.db = NbgraderGradebook(self.url)
@@ -122,7 +122,7 @@ class Gradebook:
             SaveCells().preprocess(source, resources)
         except Exception as error:
             detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise InstructorError(f"nbgrader's gradebook {course / 'gradebook.db'} cannot be used: "
+            raise InstructorError(f"nbgrader's gradebook {store.shown(self.url)} cannot be used: "
                                   f"{type(error).__name__}: {detail}") from None
 
     def graded(self, student_id):
@@ -168,13 +168,14 @@ class Progress:
         self.total, self.done, self.stream, self.start = total, 0, stream, time.monotonic()
         self.tty = stream.isatty()
 
-    def step(self, result, max_score):
+    def step(self, result, max_score, workers=0):
         self.done += 1
         elapsed = time.monotonic() - self.start
         eta = elapsed / self.done * (self.total - self.done)
         if self.tty:
             bar = "#" * (30 * self.done // self.total)
-            self.stream.write(f"\r[{bar:<30}] {self.done}/{self.total}  ETA {eta:4.0f} s ")
+            self.stream.write(f"\r[{bar:<30}] {self.done}/{self.total}  {self.done / max(elapsed, 1e-9):5.1f}/s  "
+                              f"ETA {eta:4.0f} s  {workers} worker(s) ")
             if self.done == self.total:
                 self.stream.write("\n")
         else:
@@ -194,7 +195,8 @@ def check_sandbox(unprotected):
     return missing
 
 
-def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotected=False, out=sys.stdout):
+def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotected=False, out=sys.stdout,
+                scheduler=None, db=None):
     """Grade every submission found in ``submissions``; return (results, ignored, kept, csv path)."""
     if assignment not in assignments():
         raise InstructorError(f"unknown assignment {assignment!r}; the course has: {', '.join(assignments())}")
@@ -204,7 +206,7 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
     if Path(submissions).is_dir() and course.is_relative_to(Path(submissions).resolve()):
         raise InstructorError(f"the course directory {course} is inside the submissions folder {submissions}: "
                               "choose another --course-dir")
-    course.mkdir(parents=True, exist_ok=True)
+    (course / "grades").mkdir(parents=True, exist_ok=True)  # a shared --db may hold every student already
     try:
         feedback.install_mathjax(course / "feedback")
     except OSError as error:  # the pages still work, with the math as TeX
@@ -219,26 +221,29 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
                                             scratch=Path(scratch))
         except intake.IntakeError as error:
             raise InstructorError(str(error)) from None
-        gradebook = Gradebook(course, assignment)
+        gradebook = Gradebook(course, assignment, db)
         kept = [s for s in found if not regrade and gradebook.graded(s.student_id)]
         todo = [s for s in found if s not in kept]
         work = [(s, prepare(s, course, assignment)) for s in todo]
     results, progress = [], Progress(len(work))
-    pool = ThreadPoolExecutor(max(1, jobs))
+    local = [(sub, nb) for sub, nb in work if isinstance(nb, str)]  # missing or invalid: nothing to run
+    course_print = runner.fingerprint()  # each worker must hold the same course
+    tasks = [runner.Task(assignment, sub.student_id, sub.name, sub.entry, nbformat.writes(nb).encode(), options,
+                         course_print) for sub, nb in work if not isinstance(nb, str)]
     try:
-        futures = [pool.submit(grade_one, trusted, sub, nb, options) for sub, nb in work]
-        for future in as_completed(futures):
-            result, outcome, cell_ids = future.result()
-            save(course, assignment, trusted, result, outcome, gradebook, cell_ids)
-            results.append(result)
-            progress.step(result, sum(trusted.points.values()))
+        graded = ((None, grade_one(trusted, sub, nb, options)) for sub, nb in local)
+        with runner.Runner(jobs, scheduler, len(tasks), out) as cluster:
+            for task, record in itertools.chain(graded, cluster.grade(tasks)):
+                result, outcome, cell_ids = record if not isinstance(record, str) else (not_graded(task, record, trusted),
+                                                                                       None, {})
+                save(course, assignment, trusted, result, outcome, gradebook, cell_ids)
+                results.append(result)
+                progress.step(result, sum(trusted.points.values()), cluster.workers)
     except KeyboardInterrupt:
         print(f"\ninterrupted: {len(results)} of {len(work)} graded and kept; run again for the rest", file=out)
-        pool.shutdown(wait=False, cancel_futures=True)
         engine.stop_all()
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
         gradebook.close()
         write_csv(course, assignment, trusted.points)
         write_reports(course, assignment, trusted.points, out)
@@ -302,10 +307,20 @@ def grade_one(trusted, sub, nb, options):
     return result, outcome, cell_grade_ids(nb)
 
 
+def not_graded(task, reason, trusted):
+    """The Result of a student whose task failed on every try: listed, not in the gradebook (a later
+    run grades it again), no feedback page."""
+    return Result(task.student_id, task.name, task.entry, status=runner.NOT_GRADED, tests={g: 0.0 for g in trusted.points},
+                  reason=f"grader error: {reason}", review="not graded: run the command again for this student")
+
+
 def save(course, assignment, trusted, result, outcome, gradebook, cell_ids=None):
     """The student's JSON record, gradebook entry and feedback page."""
     folder = course / "grades" / assignment
     folder.mkdir(parents=True, exist_ok=True)
+    if result.status == runner.NOT_GRADED:
+        (folder / f"{result.student_id}.json").write_text(json.dumps(asdict(result), ensure_ascii=False, indent=1))
+        return
     try:
         gradebook.record(result)
     except Exception as error:  # the CSV and feedback still have the grade
@@ -385,7 +400,7 @@ def find_assignments(class_folder):
     return found, skipped
 
 
-def grade_all(class_folder, course, jobs=2, regrade=False, unprotected=False, out=sys.stdout):
+def grade_all(class_folder, course, jobs=2, regrade=False, unprotected=False, out=sys.stdout, scheduler=None, db=None):
     """Grade every assignment found in ``class_folder``; return ([AssignmentRun], skipped entries)."""
     found, skipped = find_assignments(class_folder)
     course = Path(course).resolve()
@@ -402,7 +417,7 @@ def grade_all(class_folder, course, jobs=2, regrade=False, unprotected=False, ou
         run = AssignmentRun(assignment, found[assignment])
         try:
             run.results, run.ignored, run.kept, _ = grade_class(assignment, found[assignment], course, jobs,
-                                                                regrade, unprotected, out)
+                                                                regrade, unprotected, out, scheduler, db)
         except InstructorError as error:
             run.error = str(error)
             print(f"{assignment}: not graded: {error}", file=out)
@@ -474,7 +489,13 @@ def main(argv=None):
                              "assignment, named like it (e.g. 01-rnn-cell/)")
     parser.add_argument("--course-dir", default=str(ROOT), help="where gradebook.db, submitted/, grades/ and "
                                                                 "feedback/ go (default: the repository root)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded side by side")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="submissions graded side by side: the local Dask cluster's worker processes")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=os.environ.get(runner.SCHEDULER_ENV),
+                        help=f"grade on an existing Dask cluster, e.g. tcp://HOST:8786 (default: ${runner.SCHEDULER_ENV}; "
+                             "unset: a local cluster of --jobs workers)")
+    parser.add_argument("--db", metavar="URL", help="nbgrader's gradebook, any SQLAlchemy URL nbgrader accepts, e.g. "
+                                                    "postgresql://USER@HOST/DB (default: sqlite:///COURSE_DIR/gradebook.db)")
     parser.add_argument("--regrade", action="store_true", help="grade again students already graded")
     parser.add_argument("--unprotected", action="store_true",
                         help="grade even where student code cannot be sandboxed (trust every student)")
@@ -486,13 +507,15 @@ def main(argv=None):
     course = Path(args.course_dir).resolve()
     try:
         if args.class_folder is not None:
-            runs, skipped = grade_all(args.class_folder, args.course_dir, args.jobs, args.regrade, args.unprotected)
+            runs, skipped = grade_all(args.class_folder, args.course_dir, args.jobs, args.regrade, args.unprotected,
+                                      scheduler=args.scheduler, db=args.db)
             print_class_summary(runs, skipped, course)
             print_export_notes(course)
             return 2 if any(run.error for run in runs) else 0
         results, ignored, kept, csv_path = grade_class(args.assignment, args.submissions, args.course_dir,
-                                                       args.jobs, args.regrade, args.unprotected)
-    except InstructorError as error:
+                                                       args.jobs, args.regrade, args.unprotected,
+                                                       scheduler=args.scheduler, db=args.db)
+    except (InstructorError, runner.ClusterError) as error:
         print(f"grade: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
