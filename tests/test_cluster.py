@@ -91,7 +91,7 @@ def test_a_worker_killed_mid_run_costs_nothing_and_nobody_is_counted_twice(tmp_p
              if (float(rows[s]["score"]), rows[s]["status"]) != (f.score, f.status)}
     assert not wrong, f"scores differ from the fixtures' after a killed worker: {wrong}"
     progress = Counter(line.split("] ")[1].split(":")[0] for line in err.splitlines() if line.startswith("["))
-    assert progress == Counter(fixtures), "each student is graded and counted exactly once"
+    assert progress == Counter(list(fixtures)), "each student is graded and counted exactly once"
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:

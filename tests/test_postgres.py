@@ -8,69 +8,30 @@ RNNCOURSE_POSTGRES=required (CI, where scripts/setup.sh installs it) makes them 
 """
 
 import csv
-import glob
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from rnncourse.grading import store
 from rnncourse.paths import ROOT
+from tests import postgres_server
 from tests.fixtures import build, load
 
 ASSIGNMENT = "01-rnn-cell"
 pytestmark = pytest.mark.slow
 
 
-def postgres_tool(name):
-    """initdb or pg_ctl: on PATH, or where Debian puts them (/usr/lib/postgresql/VERSION/bin)."""
-    found = shutil.which(name) or sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))[-1:]
-    return found if isinstance(found, str) else (found[0] if found else None)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def postgres_url():
     """postgresql://grader@127.0.0.1:PORT/gradebook on a server started here, removed afterwards."""
-    initdb, pg_ctl = postgres_tool("initdb"), postgres_tool("pg_ctl")
-    if not (initdb and pg_ctl):
-        message = "PostgreSQL not found: install Debian's postgresql (sudo apt-get install postgresql)"
+    if not postgres_server.available():
         if os.environ.get("RNNCOURSE_POSTGRES") == "required":
-            pytest.fail(message + " (RNNCOURSE_POSTGRES=required)")
-        pytest.skip(message)
-    as_user = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []  # the server refuses root
-    folder = Path(tempfile.mkdtemp(prefix="rnncourse-pg-"))
-    if os.geteuid() == 0:
-        os.chown(folder, 65534, 65534)
-    data, port = folder / "data", free_port()
-    try:
-        subprocess.run([*as_user, initdb, "-D", data, "-U", "grader", "--auth=trust", "--no-sync"],
-                       check=True, capture_output=True, cwd=folder)
-        options = f"-c listen_addresses=127.0.0.1 -c port={port} -k {folder} -c fsync=off"
-        subprocess.run([*as_user, pg_ctl, "-D", data, "-o", options, "-l", folder / "log", "-w", "start"],
-                       check=True, capture_output=True, cwd=folder)
-        from sqlalchemy import create_engine, text
-
-        admin = create_engine(f"postgresql://grader@127.0.0.1:{port}/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text("CREATE DATABASE gradebook"))
-        admin.dispose()
-        yield f"postgresql://grader@127.0.0.1:{port}/gradebook"
-    finally:
-        if (data / "postmaster.pid").exists():
-            subprocess.run([*as_user, pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"], capture_output=True,
-                           cwd=folder)
-        shutil.rmtree(folder, ignore_errors=True)
+            pytest.fail(postgres_server.INSTALL + " (RNNCOURSE_POSTGRES=required)")
+        pytest.skip(postgres_server.INSTALL)
+    with postgres_server.server() as url:
+        yield url
 
 
 def test_the_gradebook_on_postgresql_has_the_csvs_scores_and_nbgrader_export_reads_them(postgres_url, tmp_path):

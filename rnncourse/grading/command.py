@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -333,17 +334,43 @@ def save(course, assignment, trusted, result, outcome, gradebook, cell_ids=None)
                                   cell_ids=cell_ids), encoding="utf-8")
 
 
+SCREENFUL = 40  # lines of a summary that lists students; beyond, it counts them (the CSV lists every one)
+
+
+def capped(lines, out, more="see the CSV"):
+    """Print at most SCREENFUL of ``lines``, then how many more there are."""
+    for line in lines[:SCREENFUL]:
+        print(line, file=out)
+    if len(lines) > SCREENFUL:
+        print(f"  ... and {len(lines) - SCREENFUL} more: {more}", file=out)
+
+
+def print_aggregate(results, ignored, kept, max_score, out=sys.stdout):
+    """A class beyond a screenful: scores and statuses counted, then the students to look at (capped)."""
+    scores = Counter(r.score for r in results)
+    print("  scores:   " + "; ".join(f"{score:g} / {max_score:g}: {n}" for score, n in sorted(scores.items(), reverse=True)),
+          file=out)
+    print("  statuses: " + "; ".join(f"{status} {n}" for status, n in Counter(r.status for r in results).most_common())
+          + (f"; already graded, kept (--regrade to grade again) {len(kept)}" if kept else "")
+          + (f"; ignored entries {len(ignored)}" if ignored else ""), file=out)
+    look = [f"  {r.student_id}: {r.score:g} / {max_score:g}  {r.status}: {r.reason[:150]}" + (
+        f"  REVIEW: {r.review}" if r.review else "") for r in results if r.status != "graded" or r.review]
+    capped(look + [f"  ignored {i.entry}: {i.reason}" for i in ignored], out)
+
+
 def print_summary(assignment, results, ignored, kept, max_score, csv_path, course, out=sys.stdout):
     print(f"{assignment}: {len(results)} submissions graded, max score {max_score:g}", file=out)
     width = max([len(r.student_id) for r in results] + [8])
-    for r in results:
+    if len(results) + len(kept) + len(ignored) > SCREENFUL:
+        print_aggregate(results, ignored, kept, max_score, out)
+    for r in results if len(results) + len(kept) + len(ignored) <= SCREENFUL else []:
         note = "" if r.reason == "all tests passed" else f"  {r.status}: {r.reason[:150]}"
         print(f"  {r.student_id:<{width}}  {r.score:>5g} / {max_score:g}{note}", file=out)
         if r.review:
             print(f"  {'':<{width}}  REVIEW: {r.review}", file=out)
-    for s in kept:
+    for s in kept if len(results) + len(kept) + len(ignored) <= SCREENFUL else []:
         print(f"  {s.student_id:<{width}}  already graded: kept (--regrade to grade again)", file=out)
-    for i in ignored:
+    for i in ignored if len(results) + len(kept) + len(ignored) <= SCREENFUL else []:
         print(f"  ignored {i.entry}: {i.reason}", file=out)
     if results:
         mean = sum(r.score for r in results) / len(results)
@@ -448,13 +475,11 @@ def print_class_summary(runs, skipped, course, out=sys.stdout):
     for run in runs:
         if run.error:
             print(f"{run.assignment}: not graded: {run.error}", file=out)
-        for i in run.ignored:
-            print(f"{run.assignment}: ignored {i.entry}: {i.reason}", file=out)
-        for r in run.results:
-            if r.status != "graded":
-                print(f"{run.assignment}: {r.student_id}: {r.status}: {r.reason[:150]}", file=out)
-            if r.review:
-                print(f"{run.assignment}: {r.student_id}: REVIEW: {r.review}", file=out)
+        capped([f"{run.assignment}: ignored {i.entry}: {i.reason}" for i in run.ignored]
+               + [f"{run.assignment}: {r.student_id}: {r.status}: {r.reason[:150]}" for r in run.results
+                  if r.status != "graded"]
+               + [f"{run.assignment}: {r.student_id}: REVIEW: {r.review}" for r in run.results if r.review], out,
+               f"see {course / 'grades' / run.assignment}.csv")
     for entry, why in skipped:
         print(f"skipped {entry}: {why}", file=out)
     graded_now = [run for run in runs if not run.error]
