@@ -129,7 +129,8 @@ class Runner:
     def __enter__(self):
         from distributed import Client, LocalCluster
 
-        logging.getLogger("distributed").setLevel(logging.CRITICAL)  # a killed worker is handled, not logged
+        for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"] + ["distributed"]:
+            logging.getLogger(name).setLevel(logging.CRITICAL)  # a killed worker, a lost scheduler: handled and said
         try:
             if self.scheduler:
                 self.client = Client(self.scheduler, timeout="20s", set_as_default=False)
