@@ -361,16 +361,17 @@ def print_aggregate(results, ignored, kept, max_score, out=sys.stdout):
 def print_summary(assignment, results, ignored, kept, max_score, csv_path, course, out=sys.stdout):
     print(f"{assignment}: {len(results)} submissions graded, max score {max_score:g}", file=out)
     width = max([len(r.student_id) for r in results] + [8])
-    if len(results) + len(kept) + len(ignored) > SCREENFUL:
+    listed = len(results) + len(kept) + len(ignored) <= SCREENFUL  # else counted (the CSV lists every student)
+    if not listed:
         print_aggregate(results, ignored, kept, max_score, out)
-    for r in results if len(results) + len(kept) + len(ignored) <= SCREENFUL else []:
+    for r in results if listed else []:
         note = "" if r.reason == "all tests passed" else f"  {r.status}: {r.reason[:150]}"
         print(f"  {r.student_id:<{width}}  {r.score:>5g} / {max_score:g}{note}", file=out)
         if r.review:
             print(f"  {'':<{width}}  REVIEW: {r.review}", file=out)
-    for s in kept if len(results) + len(kept) + len(ignored) <= SCREENFUL else []:
+    for s in kept if listed else []:
         print(f"  {s.student_id:<{width}}  already graded: kept (--regrade to grade again)", file=out)
-    for i in ignored if len(results) + len(kept) + len(ignored) <= SCREENFUL else []:
+    for i in ignored if listed else []:
         print(f"  ignored {i.entry}: {i.reason}", file=out)
     if results:
         mean = sum(r.score for r in results) / len(results)
