@@ -20,6 +20,7 @@ elsewhere: the client receives each result once. A task that fails on every try 
 "not graded" with the reason; a scheduler that goes away ends the run (:class:`ClusterError`).
 """
 
+import functools
 import hashlib
 import logging
 import os
@@ -64,24 +65,35 @@ PARTS = {  # what a worker must share with the client: name -> (folder, file pat
     "the rnncourse package": ("rnncourse", "*.py"),
     "the sandbox's packages (.venv/sandbox/.pins)": (None, None),
 }
+PACKAGE = "the rnncourse package"
+
+
+def digest_of(root, folder, pattern):
+    """sha256 of the files under ``root / folder`` (names and bytes); of the sandbox's pins for None."""
+    digest = hashlib.sha256()
+    if folder is None:
+        pins = command.sandbox_site() / ".pins"
+        digest.update(pins.read_bytes() if pins.is_file() else b"missing")
+        return digest.hexdigest()
+    base = root / folder
+    for path in sorted(p for p in base.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts):
+        if folder == "autograder" and path.relative_to(base).parts[0] not in ("references", "chapters"):
+            continue
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@functools.cache
+def running_package(root=ROOT):
+    """The package's digest when this process first asked: the code it runs, even if the files change
+    later under a long-lived worker."""
+    return digest_of(root, *PARTS[PACKAGE])
 
 
 def fingerprint(root=ROOT):
-    """((part, sha256), ...) of the course files that decide a grade, as this machine holds them."""
-    parts = []
-    for name, (folder, pattern) in PARTS.items():
-        digest = hashlib.sha256()
-        if folder is None:
-            pins = command.sandbox_site() / ".pins"
-            digest.update(pins.read_bytes() if pins.is_file() else b"missing")
-        else:
-            base = root / folder
-            for path in sorted(p for p in base.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts):
-                if folder == "autograder" and not path.relative_to(base).parts[0] in ("references", "chapters"):
-                    continue
-                digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-        parts.append((name, digest.hexdigest()))
-    return tuple(parts)
+    """((part, sha256), ...) of the course files that decide a grade, as this process holds them."""
+    return tuple((name, running_package(root) if name == PACKAGE else digest_of(root, *where))
+                 for name, where in PARTS.items())
 
 
 def check_worker(course, unprotected, dask_worker=None):
@@ -111,7 +123,10 @@ def grade_task(task):
     why = check_worker(task.course, task.options.unprotected, dask_worker=worker)
     if why:
         raise Refused(f"worker {worker.address} ({worker.name}) is refused: {why}")
-    trusted = engine.load_assignment(task.assignment)
+    loaded = worker.__dict__.setdefault("rnncourse_assignments", {})  # this worker's, per course version
+    if (task.assignment, task.course) not in loaded:
+        loaded[(task.assignment, task.course)] = engine.load_assignment.__wrapped__(task.assignment)
+    trusted = loaded[(task.assignment, task.course)]
     nb = nbformat.reads(task.notebook.decode("utf-8"), as_version=4)
     return command.grade_one(trusted, task, nb, replace(task.options, python_paths=(str(command.sandbox_site()),)))
 
