@@ -189,20 +189,39 @@ def merge_streams_on_copies():
     appends every later chunk's text to the cell's *own* first stream output and returns a new
     list: the notebook it then writes to ``jupyter_execute/`` (the one offered for download) keeps
     the merged first chunk *and* all the later chunks, so every line printed in a separate chunk
-    (a training log, one line per epoch) appears twice. Here the merge works on copies of the
-    outputs; the page is rendered exactly as before. Idempotent.
+    (a training log, one line per epoch) appears twice. It also strips each chunk's end before
+    adding a newline, which breaks a line that the kernel happened to send in two chunks
+    ("kernel" / " (6, 3)"). Here the merge works on copies of the outputs whose chunks are first
+    joined exactly as printed (:func:`join_streams`), for the page and the download alike. Idempotent.
     """
     from myst_nb.core import render
 
     if getattr(render.coalesce_streams, "on_copies", False):
         return
-    merge = render.coalesce_streams
+    render.coalesce_streams = coalesce_exactly
 
-    def coalesce_copies(outputs):
-        return merge(copy.deepcopy(outputs))
 
-    coalesce_copies.on_copies = True
-    render.coalesce_streams = coalesce_copies
+def join_streams(outputs):
+    """Copies of ``outputs`` with each stream's chunks joined into its first chunk, text unchanged."""
+    joined, first = [], {}
+    for output in copy.deepcopy(outputs):
+        if output.get("output_type") == "stream" and output["name"] in first:
+            first[output["name"]]["text"] += output["text"]
+            continue
+        if output.get("output_type") == "stream":
+            first[output["name"]] = output
+        joined.append(output)
+    return joined
+
+
+def coalesce_exactly(outputs):
+    """myst-nb's merge of a cell's streams, on :func:`join_streams`'s copies."""
+    from myst_nb.core.utils import coalesce_streams
+
+    return coalesce_streams(join_streams(outputs))
+
+
+coalesce_exactly.on_copies = True
 
 
 def _offer_executed_notebook(app, pagename, templatename, context, doctree):
@@ -224,11 +243,9 @@ def _offer_executed_notebook(app, pagename, templatename, context, doctree):
     nb = nbformat.read(executed, as_version=4)
     repository = app.config.html_theme_options.get("repository_url", "")
     if app.config.nb_merge_streams:  # one stream output per cell and name, as on the page
-        from myst_nb.core.utils import coalesce_streams
-
         for cell in nb.cells:
             if cell.cell_type == "code":
-                cell.outputs = coalesce_streams(cell.outputs)
+                cell.outputs = coalesce_exactly(cell.outputs)
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(how_to_run(repository), id="how-to-run"))
     nbformat.write(nb, target)
     context["ipynb_source"] = f"{pagename}.ipynb"

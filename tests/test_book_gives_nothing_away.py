@@ -50,17 +50,18 @@ import importlib
 import importlib.abc
 import io
 import itertools
-import os
 import pkgutil
 import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pytest
 
-os.environ.setdefault("MPLBACKEND", "Agg")
+matplotlib.use("Agg")  # book code that plots draws nowhere (this process only: never MPLBACKEND, which
+# the book build that other tests start would inherit, and lose its plots)
 
 from rnncourse import course  # noqa: E402
 from rnncourse.book import chapter_pages, is_text_notebook, page_source, read_page  # noqa: E402
