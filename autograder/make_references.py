@@ -15,8 +15,8 @@ mostly: the hidden tests that pass float64 compare with the check's tolerance, w
 difference as it does for a correct answer). What a mistake gives is stored with every case of each
 function it gets wrong (:mod:`rnncourse.mistakes`); a case on which it raised stores the exception
 type, and matches only a student whose function raised the same type there. A mistake that agrees
-with Keras everywhere, gives no usable result, or cannot be told apart from another mistake on a
-function's cases stops the reference maker with a message naming it. The files stay under ``autograder/``: anything in
+with Keras everywhere, gives no usable result, or that no check can tell apart from another mistake
+stops the reference maker with a message naming it. The files stay under ``autograder/``: anything in
 ``solutions/<assignment>/`` would be copied to the students.
 """
 
@@ -121,18 +121,34 @@ def fails(function, graded, case, stored):
     return bool(raised)
 
 
-def indistinct(function, graded, cases, catalogue):
-    """Pairs of mistakes that fail one group of a function's cases and give the same outputs on it."""
-    pairs = []
-    for group in sorted({case.get("group") for case in cases}, key=str):
-        chosen = [i for i, case in enumerate(cases) if case.get("group") == group]
-        names = [n for n in catalogue if function in catalogue[n] and any(
-            fails(function, graded, cases[i], catalogue[n][function][i]) for i in chosen)]
-        for a_index, a in enumerate(names):
-            for b in names[a_index + 1:]:
-                if all(mistakes.agrees(function, graded, catalogue[a][function][i],
-                                       *as_result(graded, catalogue[b][function][i])) for i in chosen):
-                    pairs.append(f"{function}{f' (group {group})' if group else ''}: {a} and {b}")
+def indistinct(functions, catalogue):
+    """Pairs of mistakes that no check can tell apart: on every group of cases (of every function)
+    that one of them fails, the other fails too and gives the same outputs."""
+    checks = [(function, group, [i for i, case in enumerate(cases) if case.get("group") == group])
+              for function, (graded, cases) in functions.items()
+              for group in sorted({case.get("group") for case in cases}, key=str)]
+
+    def failing(name, function, chosen):
+        stored = catalogue[name].get(function)
+        graded, cases = functions[function]
+        return stored is not None and any(fails(function, graded, cases[i], stored[i]) for i in chosen)
+
+    def told_apart(a, b, function, chosen):
+        graded = functions[function][0]
+        return not all(mistakes.agrees(function, graded, catalogue[a][function][i],
+                                       *as_result(graded, catalogue[b][function][i])) for i in chosen)
+
+    pairs, names = [], list(catalogue)
+    for a_index, a in enumerate(names):
+        for b in names[a_index + 1:]:
+            apart = False
+            for function, group, chosen in checks:
+                fail_a, fail_b = failing(a, function, chosen), failing(b, function, chosen)
+                if fail_a != fail_b or (fail_a and told_apart(a, b, function, chosen)):
+                    apart = True
+                    break
+            if not apart:
+                pairs.append(f"{a} and {b}")
     return pairs
 
 
@@ -145,8 +161,7 @@ def add_mistakes(assignment, functions, catalogue):
     if unknown:
         raise CatalogueError(f"{assignment}: mistakes {unknown} name a function that is not graded")
     outcomes = {m.name: run_mistake(m, functions, assignment) for m in catalogue}
-    same = [pair for function, (graded, cases) in functions.items()
-            for pair in indistinct(function, graded, cases, outcomes)]
+    same = indistinct(functions, outcomes)
     if same:
         raise CatalogueError(f"{assignment}: these mistakes give the same outputs on the hidden inputs, "
                              "so no hint could tell them apart: " + "; ".join(same))

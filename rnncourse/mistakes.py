@@ -55,6 +55,23 @@ def _close(got, want, output):
         return False
 
 
+def _equal(function, got, want):
+    """Exactly what the mistake gave: an array of the same shape, kind of dtype and values (a mistake's
+    float indices match a student's float indices), or the same text, list or dict."""
+    if isinstance(want, np.ndarray):
+        if not isinstance(got, (np.ndarray, np.generic, list, tuple)):
+            return False
+        got = np.asarray(got)
+        kind = {"u": "i"}
+        return (got.shape == want.shape and kind.get(got.dtype.kind, got.dtype.kind) ==
+                kind.get(want.dtype.kind, want.dtype.kind) and bool(np.array_equal(got, want)))
+    try:
+        check_equal(function, got, want)
+    except StudentCodeError:
+        return False
+    return True
+
+
 def agrees(function, graded, stored, result=None, raised=None):
     """Whether a student's result (or the exception type it raised) is what a mistake gave on a case."""
     if RAISED in stored or raised:
@@ -66,9 +83,7 @@ def agrees(function, graded, stored, result=None, raised=None):
     for output, got in zip(graded.outputs, values):
         want = stored[output.name]
         if output.compare != "close":
-            try:
-                check_equal(function, got, want)
-            except StudentCodeError:
+            if not _equal(function, got, want):
                 return False
         elif isinstance(want, list):
             if not isinstance(got, (list, tuple)) or len(got) != len(want) or not all(
