@@ -46,7 +46,7 @@ class CatalogueError(ValueError):
 
 def make(assignment):
     """``({function: (Graded, cases)}, hints)`` of one assignment: the cases computed by Keras, each
-    with what the chapter's mistakes give on it; ``hints``: ``{function: {mistake: hint}}``."""
+    with what the chapter's mistakes give on it; ``hints``: see :func:`rnncourse.references.hints`."""
     tf, keras = setup(seed=course.seed(assignment))
     module = course.chapter(assignment)
     cases = module.references(tf, keras, np.random.default_rng(course.seed(assignment)))
@@ -168,7 +168,7 @@ def add_mistakes(assignment, functions, catalogue):
     hints = {}
     for mistake in catalogue:
         for function, per_case in outcomes[mistake.name].items():
-            hints.setdefault(function, {})[mistake.name] = mistake.hint
+            hints.setdefault(function, {})[mistake.name] = {"hint": mistake.hint, "of": mistake.function}
             for case, found in zip(functions[function][1], per_case):
                 case.setdefault("mistakes", {})[mistake.name] = found
     return hints

@@ -94,17 +94,26 @@ def agrees(function, graded, stored, result=None, raised=None):
     return True
 
 
-def matching(function, graded, cases, outcomes):
+def matching(function, graded, cases, outcomes, ruled_out=()):
     """The names of the mistakes that agree with the student on every case of a check.
 
     ``outcomes``: per case, ``(result, raised)``: what the student's function returned, or the
-    exception type it raised (:func:`raised_type`)."""
+    exception type it raised (:func:`raised_type`). ``ruled_out``: mistakes the student cannot have
+    made (:func:`ruled_out`)."""
     if not cases or len(outcomes) != len(cases):
         return []
-    names = set.intersection(*(set(case.get("mistakes", {})) for case in cases))
+    names = set.intersection(*(set(case.get("mistakes", {})) for case in cases)) - set(ruled_out)
     return sorted(name for name in names
                   if all(agrees(function, graded, case["mistakes"][name], result, raised)
                          for case, (result, raised) in zip(cases, outcomes)))
+
+
+def ruled_out(function, stored, passed):
+    """The mistakes of another function whose error shows through in ``function`` (a helper it calls),
+    when the student's own version of that other function passed its checks: a sequence loss that
+    ignores its weights and a cross-entropy reduced to one mean give the same loss, but a student whose
+    cross-entropy passed has not made the second. ``stored``: the function's :func:`references.hints`."""
+    return {name for name, about in stored.items() if about["of"] != function and about["of"] in passed}
 
 
 def known(cases):

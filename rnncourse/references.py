@@ -4,8 +4,8 @@ A reference file holds, for every graded function of one chapter, how it is chec
 :class:`~rnncourse.checks.Graded` spec) and its cases: the inputs a student never sees and the
 outputs Keras / TensorFlow produced for them. A case may also hold, under ``"mistakes"``, what each
 catalogued mistake (:class:`~rnncourse.spec.Mistake`) gave on it: ``{name: {output: value}}``, or
-``{name: {"raised": "ValueError"}}`` when it raised; the hints of those mistakes sit with the function
-(:func:`hints`). It is a plain ``.npz`` (a zip of ``.npy`` members,
+``{name: {"raised": "ValueError"}}`` when it raised; the hint of each of those mistakes, and the
+function it answers wrongly, sit with the function (:func:`hints`). It is a plain ``.npz`` (a zip of ``.npy`` members,
 read with ``allow_pickle=False``): numpy arrays are members of their own, every other value
 (texts, lists, dicts, numbers) and the specs sit in one JSON member, ``manifest.npy``.
 
@@ -78,7 +78,8 @@ def _decode(encoded, data):
 
 def write(path, functions, hints=None):
     """Save ``{function: (Graded, [case dict, ...])}``; every case needs a ``description``. ``hints``:
-    ``{function: {mistake name: hint}}`` of the mistakes whose outputs the cases hold."""
+    ``{function: {mistake name: {"hint": text, "of": function it answers wrongly}}}`` of the mistakes
+    whose outputs the cases hold."""
     arrays, manifest = {}, {}
     for function, (graded, cases) in sorted(functions.items()):
         encoded = []
@@ -111,7 +112,9 @@ def read(path):
 
 
 def hints(path):
-    """``{function: {mistake name: hint}}``: the hints of the mistakes stored with each function's cases."""
+    """``{function: {mistake name: {"hint": text, "of": function}}}``: the mistakes stored with each
+    function's cases (``of``: the graded function the mistake answers wrongly; its error may show
+    through in other functions that call it)."""
     with np.load(path, allow_pickle=False) as data:
         manifest = json.loads(str(data[MANIFEST]))
     return {function: entry.get("hints", {}) for function, entry in manifest.items()}
