@@ -1,6 +1,6 @@
 """Print how long the course's everyday operations take on this machine: figures only, no asserts.
 
-    .venv/bin/python bench/run.py [--only book,notebooks,validate,grading] [--students 40] [--json FILE]
+    .venv/bin/python bench/run.py [--only book,notebooks,validate,grading,late] [--students 40] [--json FILE]
 
 Exits 1 only if a command could not run (or exited non-zero); writes only to a temp folder. See README.md.
 """
@@ -10,6 +10,7 @@ import csv
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -23,7 +24,7 @@ from rnncourse.course import assignments
 from rnncourse.grading.command import nbgrader_env
 from rnncourse.paths import EXERCISES, ROOT, SOLUTIONS
 
-SECTIONS = ("book", "notebooks", "validate", "grading")
+SECTIONS = ("book", "notebooks", "validate", "grading", "late")
 ROWS = []  # the summary table: dicts with section, figure, value, unit, goal, note
 FAILED = []  # commands that could not run
 
@@ -152,6 +153,41 @@ def bench_grading(tmp, args):
         record("grading", f"{name}: speed-up plain / ours", plain_s / ours_s, "x", goal=">= 5", note=agree)
 
 
+def cpu_of_children():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def bench_late(tmp, args):
+    """One late submission graded into a course where the class is graded already (the first assignment):
+    the whole command's wall clock and CPU, then how it splits (python's start, imports, and the phases
+    the command times itself with RNNCOURSE_TIMINGS; grading and opening the gradebook overlap)."""
+    env, name, grade = nbgrader_env(), args.assignments[0], [sys.executable, ROOT / "autograder/grade.py"]
+    work = tmp / f"late-{name}"
+    make_submissions(name, work / "class", args.students)
+    run([*grade, name, work / "class", "--course-dir", work / "course"], work / "late.log", env)
+    walls, cpus, phases = [], [], []
+    for i in range(args.repeat):
+        one = work / f"late{i}"
+        one.mkdir()
+        shutil.copy(SOLUTIONS / name / "exercise.ipynb", one / f"late{i:02d}.ipynb")
+        timings, cpu = work / f"phases{i}.json", cpu_of_children()
+        walls.append(run([*grade, name, one, "--course-dir", work / "course"], work / "late.log",
+                         {**env, "RNNCOURSE_TIMINGS": str(timings)})[0])
+        cpus.append(cpu_of_children() - cpu)
+        phases.append(json.loads(timings.read_text()) if timings.is_file() else {})
+    start = statistics.median(run([sys.executable, "-c", "pass"], work / "late.log", env)[0] for _ in range(3))
+    imports = statistics.median(run([sys.executable, "-c", "import rnncourse.grading.command"], work / "late.log",
+                                    env)[0] for _ in range(3)) - start
+    record("late", f"{name}: one late submission, whole command", statistics.median(walls), goal="<= 1",
+           note=f"median of {len(walls)}; CPU {statistics.median(cpus):.2f} s; a class of {args.students} graded")
+    record("late", "  python start", start)
+    record("late", "  imports (rnncourse.grading.command)", imports)
+    for phase in phases[0]:
+        record("late", f"  {phase}", statistics.median(p.get(phase, 0.0) for p in phases),
+               note="in a thread, beside the grading" if phase == "gradebook: open" else "")
+
+
 def load():
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -176,7 +212,8 @@ def main(argv=None):
     print(f"machine: {info}", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="rnn-bench-"))  # every command's log; kept with --keep or on a failure
     try:
-        benches = dict(book=bench_book, notebooks=bench_notebooks, validate=bench_validate, grading=bench_grading)
+        benches = dict(book=bench_book, notebooks=bench_notebooks, validate=bench_validate, grading=bench_grading,
+                       late=bench_late)
         for section in (s for s in SECTIONS if s in only):
             print(f"\n== {section}", flush=True)
             benches[section](tmp, args)

@@ -109,12 +109,24 @@ def _explain(error):
 
 
 def _as_array(name, what, got):
+    """The student's value as an array. Any numeric array-like is as good as an array (visible tests use
+    np.shape and np.allclose, which take them too): a numpy array or number, a Python number, or
+    (nested) lists and tuples of numbers."""
     if isinstance(got, np.ndarray):
         return got
     if isinstance(got, (int, float, np.generic)) and not isinstance(got, bool):
         return np.asarray(got)  # a scalar result (a norm, a loss) may be a Python or numpy number
     if hasattr(got, "__array__") and not isinstance(got, (str, bytes)):
         return np.asarray(got)
+    if isinstance(got, (list, tuple)):
+        try:
+            array = np.asarray(got)
+        except (ValueError, TypeError):  # ragged, or items numpy cannot hold
+            array = None
+        if array is not None and array.dtype.kind in "biuf":
+            return array
+        raise StudentCodeError(f"{what} of {name} should be a numpy array (or lists of numbers of one shape), "
+                               f"but it is a {type(got).__name__} that is not")
     raise StudentCodeError(f"{what} of {name} should be a numpy array, but it is a {type(got).__name__}")
 
 

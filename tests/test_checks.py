@@ -136,8 +136,11 @@ def test_call_silences_warnings_and_reports_errors_with_the_students_line(recwar
 
 def test_check_equal_on_indices_texts_and_dicts():
     checks.check_equal("encode", np.array([1, 2], dtype=np.int8), np.array([1, 2]))
-    with pytest.raises(StudentCodeError, match="should be a numpy array, but it is a list"):
-        checks.check_equal("encode", [1, 2], np.array([1, 2]))
+    checks.check_equal("encode", [1, 2], np.array([1, 2]))  # a list of the right integers is as good (#21)
+    with pytest.raises(StudentCodeError, match="should be a numpy array .or lists of numbers of one shape"):
+        checks.check_equal("encode", [[1, 2], [3]], np.array([[1, 2], [3, 4]]))
+    with pytest.raises(StudentCodeError, match="but it is a list that is not"):
+        checks.check_equal("encode", ["a", "b"], np.array([1, 2]))
     with pytest.raises(StudentCodeError, match="dtype float64, expected an integer dtype"):
         checks.check_equal("encode", np.array([]), np.array([], dtype=np.int64))
     with pytest.raises(StudentCodeError, match="first wrong position is"):
@@ -277,3 +280,14 @@ def test_a_group_selects_its_cases_and_an_unknown_group_is_the_authors_mistake()
     source = ('x = 1\n### BEGIN HIDDEN TESTS\nfrom rnncourse.checks import check\ncheck("f", group="mask")\n'
               'check("f", dtype="float64")\n### END HIDDEN TESTS')
     assert hidden_checks(source) == (("f", None, "mask"), ("f", "float64", None))
+
+
+def test_a_list_is_judged_as_the_array_it_holds():
+    """What the visible tests accept (np.shape, np.allclose take lists), the hidden checks accept too (#21)."""
+    expected = np.array([[0.5, -0.25], [0.125, 1.0]], dtype=np.float32)
+    checks.check_array("rnn_cell_forward", expected.tolist(), expected)
+    checks.check_array("rnn_cell_forward", tuple(map(tuple, expected.tolist())), expected)
+    with pytest.raises(StudentCodeError, match="does not match Keras"):
+        checks.check_array("rnn_cell_forward", (expected + 1).tolist(), expected)
+    with pytest.raises(StudentCodeError, match="has shape"):
+        checks.check_array("rnn_cell_forward", expected.ravel().tolist(), expected)

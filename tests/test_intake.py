@@ -355,7 +355,9 @@ def test_nested_zips_are_unpacked_one_level_only(tmp_path, form):
               "Gus Moodle_123_assignsubmission_file_/submission.zip": zip_bytes(
                   {"exercise.ipynb": "Gus Moodle_123_assignsubmission_file_/submission.zip/exercise.ipynb"})}
     subs, ignored = run(make(tmp_path, layout, form), tmp_path)
-    assert sorted(subs) == ["Gus Moodle_123_assignsubmission_file_", "bob", "carol", "dan", "erin", "fay", "gil"]
+    assert sorted(subs) == ["Gus Moodle", "bob", "carol", "dan", "erin", "fay", "gil"]  # Moodle's folder: its name
+    assert (subs["Gus Moodle"].lms, subs["Gus Moodle"].lms_id, subs["Gus Moodle"].student_id) == (
+        "moodle", "123", "Gus_Moodle_123")
     assert subs["bob"].entry == "bob.zip/bob/exercise.ipynb" and subs["fay"].entry == "late.zip/fay/exercise.ipynb"
     assert subs["carol"].problem == ("no notebook in carol.zip/; ignored there: "
                                      "carol.zip/inner.zip (zip inside a zip (not unpacked))")
@@ -531,3 +533,69 @@ def test_odd_zip_entries(tmp_path):
     assert sorted(subs) == ["José", "alice", "carol"] and subs["alice"].notebook.read_text() == "alice.ipynb"
     assert ignored == {"alice.ipynb": "duplicate entry in the zip", "bob": "not a notebook",
                        "bob/exercise.ipynb": "clashes with the file bob in the zip"}
+
+
+# ------------------------------------------------------------------ LMS downloads, laid out as each LMS zips them
+
+def lms_zip(tmp_path, entries):
+    """A zip with the entries at its root, as the LMS's "download all submissions" writes it."""
+    target = tmp_path / "download.zip"
+    target.write_bytes(zip_bytes(entries))
+    return target
+
+
+def test_a_canvas_download(tmp_path):
+    """Canvas (lib/content_zipper.rb): NAME[_LATE]_USERID_ATTACHMENTID_FILENAME, flat; a re-upload renamed -1."""
+    source = lms_zip(tmp_path, {
+        "smithalice_LATE_101_5101_exercise.ipynb": None, "smithalice_LATE_101_5190_exercise-1.ipynb": None,
+        "jonesbob_102_5102_exercise.ipynb": None, "jonesbob_102_5103_notes.txt": None,
+        "mullerzoe_103_5104_my answers.ipynb": None, "anon_x7Kq2_5105_exercise.ipynb": None})
+    subs, ignored = run(source, tmp_path)
+    assert {n: (s.student_id, s.lms, s.lms_id, s.entry) for n, s in subs.items()} == {
+        "smithalice": ("smithalice_101", "canvas", "101", "smithalice_LATE_101_5190_exercise-1.ipynb"),
+        "jonesbob": ("jonesbob_102", "canvas", "102", "jonesbob_102_5102_exercise.ipynb"),
+        "mullerzoe": ("mullerzoe_103", "canvas", "103", "mullerzoe_103_5104_my answers.ipynb"),
+        "anon_x7Kq2": ("anon_x7Kq2", "canvas", "anon_x7Kq2", "anon_x7Kq2_5105_exercise.ipynb")}
+    assert ignored == {"jonesbob_102_5103_notes.txt": "not a notebook",
+                       "smithalice_LATE_101_5101_exercise.ipynb": "superseded: an earlier attempt (canvas id 101); "
+                                                                  "graded: smithalice_LATE_101_5190_exercise-1.ipynb"}
+
+
+def test_a_moodle_download_in_folders_and_flat(tmp_path):
+    """Moodle (mod/assign/locallib.php): Full Name_PARTICIPANTID_assignsubmission_file_[/]FILENAME; the online
+    text plugin's folder beside a student's file folder is the same student."""
+    source = lms_zip(tmp_path, {
+        "Alice Smith_12345_assignsubmission_file_/exercise.ipynb": None,
+        "Alice Smith_12345_assignsubmission_onlinetext_/onlinetext.html": None,
+        "Zoë Müller_12346_assignsubmission_file_/exercise.ipynb": None,
+        "Bob Jones_12347_assignsubmission_file_exercise.ipynb": None})
+    subs, ignored = run(source, tmp_path)
+    assert {n: (s.student_id, s.lms, s.lms_id, s.entry) for n, s in subs.items()} == {
+        "Alice Smith": ("Alice_Smith_12345", "moodle", "12345", "Alice Smith_12345_assignsubmission_file_/exercise.ipynb"),
+        "Zoë Müller": ("Zoe_Muller_12346", "moodle", "12346", "Zoë Müller_12346_assignsubmission_file_/exercise.ipynb"),
+        "Bob Jones": ("Bob_Jones_12347", "moodle", "12347", "Bob Jones_12347_assignsubmission_file_exercise.ipynb")}
+    assert ignored == {"Alice Smith_12345_assignsubmission_onlinetext_": (
+        "superseded: another entry of this student (moodle id 12345); "
+        "graded: Alice Smith_12345_assignsubmission_file_/exercise.ipynb")}
+
+
+def test_a_blackboard_download_keeps_the_latest_attempt(tmp_path):
+    """Blackboard: ASSIGNMENT_USERNAME_attempt_TIMESTAMP_FILENAME plus a .txt receipt per attempt."""
+    first, second = "Exercise01_asmith_attempt_2026-11-01-10-00-00", "Exercise01_asmith_attempt_2026-11-02-09-30-00"
+    source = lms_zip(tmp_path, {
+        f"{first}_exercise.ipynb": None, f"{first}.txt": None, f"{second}_exercise.ipynb": None, f"{second}.txt": None,
+        "Exercise01_b_jones_attempt_2026-11-01-08-00-00_exercise.ipynb": None})
+    subs, ignored = run(source, tmp_path)
+    assert {n: (s.student_id, s.lms, s.lms_id, s.entry) for n, s in subs.items()} == {
+        "asmith": ("asmith", "blackboard", "asmith", f"{second}_exercise.ipynb"),
+        "jones": ("jones", "blackboard", "jones", "Exercise01_b_jones_attempt_2026-11-01-08-00-00_exercise.ipynb")}
+    assert ignored == {f"{first}.txt": "not a notebook (blackboard's receipt of an attempt)",
+                       f"{second}.txt": "not a notebook (blackboard's receipt of an attempt)",
+                       f"{first}_exercise.ipynb": "superseded: an earlier attempt (blackboard id asmith); "
+                                                  f"graded: {second}_exercise.ipynb"}
+
+
+def test_names_an_lms_did_not_write_are_read_as_before(tmp_path):
+    subs, _ = run(lms_zip(tmp_path, {"alice_2.ipynb": None, "hw_1_22_final.ipynb": None, "Bob Jones.ipynb": None}),
+                  tmp_path)
+    assert {n: s.lms for n, s in subs.items()} == {"alice_2": "", "hw_1_22_final": "", "Bob Jones": ""}

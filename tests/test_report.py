@@ -224,7 +224,7 @@ def test_report_is_one_accessible_file_and_escapes_student_text(graded, assignme
     text = page(course, assignment)
     tables = Tables(text)
     assert "<script" not in text and "&lt;script&gt;alert(1)" in text
-    assert not re.search(r"(src|href)=['\"](?!data:image/png;base64,)", text), "one file: nothing loaded from elsewhere"
+    assert not re.search(r"(src|href)=['\"](?!data:image/svg\+xml;base64,)", text), "one file: nothing loaded from elsewhere"
     assert len(tables.images) == 3 and all(len(img.get("alt", "")) > 40 for img in tables.images)
     assert text.count("<thead><tr><th scope='col'") == len(tables.tables) >= 6, "every table has column headers"
     if assignment == "01-rnn-cell":  # leaks_in_its_error's message holds "<function main.<locals>.<lambda> ...>"
@@ -396,3 +396,44 @@ def test_canvas_export_takes_ids_and_sections_from_a_roster(tmp_path):
                         ["ghost", "", "", "ghost", "", "0", ""],
                         ["Müller, Zoë", "1002", "S2", "zm@uni.edu", "Section B", "2", ""]]
     assert done.unmatched == [("ghost", "not in the roster"), ("hyper-1a2b3c4d", "not in the roster")]
+
+
+def test_canvas_export_carries_the_lms_ids_and_matches_the_roster_on_them(tmp_path):
+    """A Canvas download's user id is the row's ID (Canvas matches it first) and finds the roster row by ID;
+    a Blackboard username is the SIS Login ID."""
+    (tmp_path / "grades").mkdir()
+    with open(tmp_path / "grades" / "01-rnn-cell.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([
+            ["student", "name", "score", "max_score", "status", "reason", "review", "entry", "lms", "lms_id"],
+            ["smithalice_101", "smithalice", "7", "7", "graded", "", "", "x", "canvas", "101"],
+            ["jonesbob_102", "jonesbob", "2", "7", "graded", "", "", "x", "canvas", "102"],
+            ["asmith", "asmith", "5", "7", "graded", "", "", "x", "blackboard", "asmith"]])
+    done = export.write_canvas(tmp_path)
+    with open(done.path, newline="", encoding="utf-8") as f:
+        assert list(csv.reader(f))[2:] == [["asmith", "", "", "asmith", "", "5"], ["jonesbob", "102", "", "", "", "2"],
+                                           ["smithalice", "101", "", "", "", "7"]]
+    with open(tmp_path / "roster.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["Student", "ID", "SIS User ID", "SIS Login ID", "Section"],
+                                 ["Smith, Alice", "101", "S1", "alice@uni.edu", "A"],
+                                 ["Jones, Robert", "102", "S2", "rj@uni.edu", "B"]])
+    done = export.write_canvas(tmp_path)
+    with open(done.path, newline="", encoding="utf-8") as f:
+        assert list(csv.reader(f))[2:] == [["asmith", "", "", "asmith", "", "5"],
+                                           ["Jones, Robert", "102", "S2", "rj@uni.edu", "B", "2"],
+                                           ["Smith, Alice", "101", "S1", "alice@uni.edu", "A", "7"]]
+    assert done.unmatched == [("asmith", "not in the roster")]
+
+
+def test_report_shows_the_errors_students_cells_raised():
+    """#21: a cell that raised when graded (an import the grader lacks) is in the class report, grouped."""
+    points = {"test_a": 1.0}
+    error = ("ModuleNotFoundError: No module named 'scipy' when this exercise is graded: only numpy, matplotlib "
+             "and Python's standard library are there (at line {} of cell 4)")
+    records = [record(f"s{i}", 0.0, {"test_a": 0.0}, messages={"test_a": "f is missing because cell 4 raised"})
+               for i in range(3)]
+    for i, r in enumerate(records[:2]):
+        r["cell_errors"] = {"cell 4": error.format(i + 1)}
+    table = Tables(report.render("01-x", records, points, generated="now")).find("kind of error in students' cells")
+    assert len(table["rows"]) == 1 and table["rows"][0][1] == "2", "the same error on other lines is one kind"
+    assert table["rows"][0][0].startswith("ModuleNotFoundError: No module named 'scipy' when this exercise is graded")
+    assert table["rows"][0][2] == "cell 4: " + error.format(1)

@@ -30,14 +30,12 @@ student's notebook never stops the others; Ctrl-C stops and keeps what was grade
 """
 
 import argparse
-import csv
 import difflib
 import json
 import os
 import sys
 import tempfile
 import time
-import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -47,8 +45,8 @@ import nbformat
 from .. import feedback, references
 from ..course import assignments
 from ..feedback import feedback_page
-from ..paths import ASSIGNMENT_NOTEBOOK, REFERENCES, ROOT, SOLUTIONS
-from . import engine, export, intake, report, sandbox
+from ..paths import ASSIGNMENT_NOTEBOOK, REFERENCES, ROOT
+from . import engine, export, fit, gradebook, intake, report, sandbox, tables, timing
 
 
 class InstructorError(Exception):
@@ -69,6 +67,9 @@ class Result:
     tests: dict = field(default_factory=dict)
     seconds: float = 0.0
     messages: dict = field(default_factory=dict)  # test -> why it failed (the class report groups them)
+    lms: str = ""  # the LMS whose download named the submission (canvas, moodle, blackboard), else ""
+    lms_id: str = ""  # that LMS's own id of the student: the CSV and the Canvas export carry it
+    cell_errors: dict = field(default_factory=dict)  # a cell (not a test) that raised when graded -> its error
 
 
 def nbgrader_env():
@@ -103,62 +104,26 @@ def read_submission(path):
     return nb
 
 
-class Gradebook:
-    """nbgrader's gradebook of the course directory: the assignment's cells, then each score."""
-
-    def __init__(self, course, assignment):
-        from nbgrader.api import Gradebook as NbgraderGradebook
-        from nbgrader.preprocessors import SaveCells
-
-        os.environ.update(PATH=nbgrader_env()["PATH"])  # nbgrader runs `alembic` to set up the database
-        self.assignment, self.url = assignment, f"sqlite:///{course / 'gradebook.db'}"
-        try:
-            warnings.simplefilter("ignore")  # nbgrader's own deprecation warnings
-            self.db = NbgraderGradebook(self.url)
-            self.db.update_or_create_assignment(assignment)
-            source = nbformat.read(SOLUTIONS / assignment / ASSIGNMENT_NOTEBOOK, as_version=4)
-            resources = {"nbgrader": {"db_url": self.url, "assignment": assignment,
-                                      "notebook": Path(ASSIGNMENT_NOTEBOOK).stem}}
-            SaveCells().preprocess(source, resources)
-        except Exception as error:
-            detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise InstructorError(f"nbgrader's gradebook {course / 'gradebook.db'} cannot be used: "
-                                  f"{type(error).__name__}: {detail}") from None
-
-    def graded(self, student_id):
-        from nbgrader.api import MissingEntry
-
-        try:
-            self.db.find_submission(self.assignment, student_id)
-            return True
-        except MissingEntry:
-            return False
-
-    def record(self, result):
-        if self.graded(result.student_id):
-            self.db.remove_submission(self.assignment, result.student_id)
-        self.db.update_or_create_student(result.student_id, first_name=result.name)
-        self.db.add_submission(self.assignment, result.student_id)
-        for grade_id, points in result.tests.items():
-            grade = self.db.find_grade(grade_id, Path(ASSIGNMENT_NOTEBOOK).stem, self.assignment, result.student_id)
-            grade.auto_score = points
-        self.db.db.commit()
-
-    def close(self):
-        self.db.close()
+def open_gradebook(course, assignment, points):
+    """nbgrader's gradebook of the course directory (:mod:`.gradebook`), or InstructorError."""
+    os.environ.update(PATH=nbgrader_env()["PATH"])  # nbgrader's commands shell out to this environment's scripts
+    try:
+        return gradebook.Gradebook(course, assignment, points)
+    except Exception as error:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise InstructorError(f"nbgrader's gradebook {course / 'gradebook.db'} cannot be used: "
+                              f"{type(error).__name__}: {detail}") from None
 
 
 def write_csv(course, assignment, points):
     """grades/ASSIGNMENT.csv from every student's JSON record (all batches so far)."""
     records = report.load_records(course, assignment)
-    path = course / "grades" / f"{assignment}.csv"
-    with open(path, "w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(["student", "name", "score", "max_score", "status", "reason", "review", "entry", *points])
-        for r in records:
-            writer.writerow([r["student_id"], r["name"], f"{r['score']:g}", f"{sum(points.values()):g}", r["status"],
-                             r["reason"], r["review"], r["entry"], *(f"{r['tests'].get(g, 0):g}" for g in points)])
-    return path
+    rows = [["student", "name", "score", "max_score", "status", "reason", "review", "entry", "lms", "lms_id", *points]]
+    for r in records:
+        rows.append([r["student_id"], r["name"], f"{r['score']:g}", f"{sum(points.values()):g}", r["status"],
+                     r["reason"], r["review"], r["entry"], r.get("lms", ""), r.get("lms_id", ""),
+                     *(f"{r['tests'].get(g, 0):g}" for g in points)])
+    return tables.write(course / "grades" / f"{assignment}.csv", rows)
 
 
 class Progress:
@@ -204,32 +169,44 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
     if Path(submissions).is_dir() and course.is_relative_to(Path(submissions).resolve()):
         raise InstructorError(f"the course directory {course} is inside the submissions folder {submissions}: "
                               "choose another --course-dir")
-    course.mkdir(parents=True, exist_ok=True)
-    try:
-        feedback.install_mathjax(course / "feedback")
-    except OSError as error:  # the pages still work, with the math as TeX
-        print(f"warning: MathJax not copied for the feedback pages ({error})", file=out)
-    print(f"protections: {', '.join(k for k, v in sandbox.protections().items() if v and not unprotected) or 'NONE'}"
-          + (f"; missing: {', '.join(missing)}" if missing else ""), file=out)
     options = engine.Options(unprotected=unprotected, python_paths=(str(sandbox_site()),))
     trusted = engine.load_assignment(assignment)
     with tempfile.TemporaryDirectory() as scratch:
         try:
-            found, ignored = intake.collect(Path(submissions), notebook=ASSIGNMENT_NOTEBOOK, assignment=assignment,
-                                            scratch=Path(scratch))
+            with timing.phase("intake: find and read the notebooks"):
+                found, ignored = intake.collect(Path(submissions), notebook=ASSIGNMENT_NOTEBOOK,
+                                                assignment=assignment, scratch=Path(scratch))
+                notebooks = [read_notebook(s) for s in found]
         except intake.IntakeError as error:
             raise InstructorError(str(error)) from None
-        gradebook = Gradebook(course, assignment)
-        kept = [s for s in found if not regrade and gradebook.graded(s.student_id)]
-        todo = [s for s in found if s not in kept]
-        work = [(s, prepare(s, course, assignment)) for s in todo]
+        with timing.phase("intake: find and read the notebooks"):
+            wrong = fit.mismatch(assignment, [nb for nb in notebooks if not isinstance(nb, str)])
+        if wrong:  # before anything is written
+            raise InstructorError(wrong)
+        course.mkdir(parents=True, exist_ok=True)
+        try:
+            feedback.install_mathjax(course / "feedback")
+        except OSError as error:  # the pages still work, with the math as TeX
+            print(f"warning: MathJax not copied for the feedback pages ({error})", file=out)
+        print(f"protections: {', '.join(k for k, v in sandbox.protections().items() if v and not unprotected) or 'NONE'}"
+              + (f"; missing: {', '.join(missing)}" if missing else ""), file=out)
+        # nbgrader's gradebook opens (imports, schema, cells: half a second) while the sandboxes grade
+        opener = ThreadPoolExecutor(1)
+        opening = opener.submit(timed, "gradebook: open", open_gradebook, course, assignment, trusted.points)
+        opener.shutdown(wait=False)  # the one task still runs; its thread ends with it
+        kept = [s for s in found if not regrade and graded_before(course, assignment, s.student_id)]
+        work = [(s, nb) for s, nb in zip(found, notebooks) if s not in kept]
+        for s, _ in work:
+            keep_copy(s, course, assignment)
     results, progress = [], Progress(len(work))
     pool = ThreadPoolExecutor(max(1, jobs))
+    started = time.perf_counter()
     try:
         futures = [pool.submit(grade_one, trusted, sub, nb, options) for sub, nb in work]
         for future in as_completed(futures):
             result, outcome, cell_ids = future.result()
-            save(course, assignment, trusted, result, outcome, gradebook, cell_ids)
+            with timing.phase("save: record, gradebook, feedback page"):
+                save(course, assignment, trusted, result, outcome, opening.result(), cell_ids)
             results.append(result)
             progress.step(result, sum(trusted.points.values()))
     except KeyboardInterrupt:
@@ -239,10 +216,25 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        gradebook.close()
-        write_csv(course, assignment, trusted.points)
+        timing.SPENT["grading (sandboxed), save included"] = time.perf_counter() - started
+        if opening.exception() is None:  # waits for it: a gradebook that could not open was said above
+            opening.result().close()
+        with timing.phase("class CSV"):
+            write_csv(course, assignment, trusted.points)
         write_reports(course, assignment, trusted.points, out)
+    if opening.exception() is not None:  # nobody to grade, and the gradebook cannot be used: still say so
+        raise opening.exception()
     return sorted(results, key=lambda r: r.student_id), ignored, kept, course / "grades" / f"{assignment}.csv"
+
+
+def timed(name, function, *args):
+    with timing.phase(name):
+        return function(*args)
+
+
+def graded_before(course, assignment, student_id):
+    """Whether a student was graded in an earlier run: their record (the gradebook mirrors it)."""
+    return (course / "grades" / assignment / f"{student_id}.json").is_file()
 
 
 def write_reports(course, assignment, points, out=sys.stdout):
@@ -251,23 +243,28 @@ def write_reports(course, assignment, points, out=sys.stdout):
     for what, write in (("class report", lambda: report.write_report(course, assignment, points)),
                         ("Canvas export", lambda: export.write_canvas(course))):
         try:
-            write()
+            with timing.phase(what):
+                write()
         except Exception as error:  # noqa: BLE001 (reported, and the grades are safe)
             print(f"warning: the {what} could not be written ({type(error).__name__}: {error})", file=out)
 
 
-def prepare(sub, course, assignment):
-    """Keep a copy of the notebook in submitted/ and read it: the node, or the reason it has none."""
+def read_notebook(sub):
+    """The submission's notebook node, or the reason it has none (nothing is written)."""
     if sub.notebook is None:
         return sub.problem or "no notebook"
-    target = course / "submitted" / sub.student_id / assignment
-    target.mkdir(parents=True, exist_ok=True)
-    data = sub.notebook.read_bytes()
-    (target / ASSIGNMENT_NOTEBOOK).write_bytes(data)
     try:
-        return read_submission(target / ASSIGNMENT_NOTEBOOK)
+        return read_submission(sub.notebook)
     except ValueError as error:
         return str(error)
+
+
+def keep_copy(sub, course, assignment):
+    """A copy of the notebook in submitted/STUDENT/ASSIGNMENT/, as nbgrader keeps them."""
+    if sub.notebook is not None:
+        target = course / "submitted" / sub.student_id / assignment
+        target.mkdir(parents=True, exist_ok=True)
+        (target / ASSIGNMENT_NOTEBOOK).write_bytes(sub.notebook.read_bytes())
 
 
 def cell_grade_ids(nb):
@@ -283,7 +280,8 @@ def cell_grade_ids(nb):
 
 def grade_one(trusted, sub, nb, options):
     """Grade one submission: (Result, Outcome or None, the grade_ids of its cells)."""
-    result = Result(sub.student_id, sub.name, sub.entry, tests={g: 0.0 for g in trusted.points})
+    result = Result(sub.student_id, sub.name, sub.entry, tests={g: 0.0 for g in trusted.points}, lms=sub.lms,
+                    lms_id=sub.lms_id)
     if isinstance(nb, str):
         result.status = "missing" if sub.notebook is None else "invalid notebook"
         result.reason = nb
@@ -297,6 +295,7 @@ def grade_one(trusted, sub, nb, options):
     result.tests, result.seconds = outcome.scores, outcome.seconds
     result.score = sum(outcome.scores.values())
     result.messages = dict(outcome.messages)
+    result.cell_errors = dict(outcome.cell_errors)
     result.reason = "; ".join(f"{g}: {m}" for g, m in outcome.messages.items()) or "all tests passed"
     result.review = "; ".join(outcome.review)
     return result, outcome, cell_grade_ids(nb)
@@ -315,14 +314,23 @@ def save(course, assignment, trusted, result, outcome, gradebook, cell_ids=None)
     page.parent.mkdir(parents=True, exist_ok=True)
     steps = outcome.steps if outcome else []
     page.write_text(feedback_page(f"{assignment} feedback for {result.name}", trusted, steps, result, outcome,
-                                  cell_ids=cell_ids), encoding="utf-8")
+                                  cell_ids=cell_ids, text_cache=folder / ".exercise-text.cache"), encoding="utf-8")
+
+
+def shorten(text, width=200):
+    """``text`` for one terminal line: whole, or cut at a word with an ellipsis (the CSV has it all)."""
+    text = " ".join(str(text).split())
+    if len(text) <= width:
+        return text
+    cut = text[:width - 1].rsplit(" ", 1)[0] if " " in text[:width - 1] else text[:width - 1]
+    return cut.rstrip(" ;,:") + "… (in full in the CSV)"
 
 
 def print_summary(assignment, results, ignored, kept, max_score, csv_path, course, out=sys.stdout):
     print(f"{assignment}: {len(results)} submissions graded, max score {max_score:g}", file=out)
     width = max([len(r.student_id) for r in results] + [8])
     for r in results:
-        note = "" if r.reason == "all tests passed" else f"  {r.status}: {r.reason[:150]}"
+        note = "" if r.reason == "all tests passed" else f"  {r.status}: {shorten(r.reason)}"
         print(f"  {r.student_id:<{width}}  {r.score:>5g} / {max_score:g}{note}", file=out)
         if r.review:
             print(f"  {'':<{width}}  REVIEW: {r.review}", file=out)
@@ -330,11 +338,12 @@ def print_summary(assignment, results, ignored, kept, max_score, csv_path, cours
         print(f"  {s.student_id:<{width}}  already graded: kept (--regrade to grade again)", file=out)
     for i in ignored:
         print(f"  ignored {i.entry}: {i.reason}", file=out)
-    if results:
-        mean = sum(r.score for r in results) / len(results)
-        print(f"mean {mean:.2f} / {max_score:g}; full marks {sum(r.score == max_score for r in results)}; "
-              f"not gradable {sum(r.status != 'graded' for r in results)}; to review {sum(bool(r.review) for r in results)}",
-              file=out)
+    records = report.load_records(course, assignment)
+    if records:  # the class so far (every batch), not only this run
+        numbers = report.summary(records, {"all": max_score})
+        print(f"class so far: {numbers['students']} students, mean {numbers['mean']:.2f} / {max_score:g}; "
+              f"full marks {numbers['full marks']}; not gradable {numbers['not gradable']}; "
+              f"to review {numbers['to review']} (this run: {len(results)} graded, {len(kept)} kept)", file=out)
     print(f"grades:   {csv_path}", file=out)
     if (course / "grades" / f"{assignment}.html").is_file():
         print(f"report:   {course / 'grades' / f'{assignment}.html'} (every student graded so far)", file=out)
@@ -437,7 +446,7 @@ def print_class_summary(runs, skipped, course, out=sys.stdout):
             print(f"{run.assignment}: ignored {i.entry}: {i.reason}", file=out)
         for r in run.results:
             if r.status != "graded":
-                print(f"{run.assignment}: {r.student_id}: {r.status}: {r.reason[:150]}", file=out)
+                print(f"{run.assignment}: {r.student_id}: {r.status}: {shorten(r.reason)}", file=out)
             if r.review:
                 print(f"{run.assignment}: {r.student_id}: REVIEW: {r.review}", file=out)
     for entry, why in skipped:
@@ -478,7 +487,7 @@ def main(argv=None):
     parser.add_argument("--regrade", action="store_true", help="grade again students already graded")
     parser.add_argument("--unprotected", action="store_true",
                         help="grade even where student code cannot be sandboxed (trust every student)")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # options anywhere, as instructors type them
     if args.class_folder is not None and (args.assignment or args.submissions):
         parser.error("give either ASSIGNMENT SUBMISSIONS or --all CLASS_FOLDER, not both")
     if args.class_folder is None and not (args.assignment and args.submissions):
@@ -500,4 +509,5 @@ def main(argv=None):
     max_score = sum(engine.load_assignment(args.assignment).points.values())
     print_summary(args.assignment, results, ignored, kept, max_score, csv_path, course)
     print_export_notes(course)
+    timing.write()
     return 0

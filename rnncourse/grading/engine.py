@@ -74,6 +74,7 @@ class Outcome:
     review: list = field(default_factory=list)  # why an instructor should look at the code
     seconds: float = 0.0
     steps: list = field(default_factory=list)  # what ran, in order (the feedback shows it)
+    cell_errors: dict = field(default_factory=dict)  # a cell (not a test) that raised -> its error
 
 
 def hidden_checks(source):
@@ -147,6 +148,33 @@ def risky_names(steps, assignment):
                 used |= {(node.module or "") if isinstance(node, ast.ImportFrom) else "", *(
                     a.name.split(".")[0] for a in node.names)}
     return sorted(used & RISKY)
+
+
+def defined(source):
+    """The names a cell's code defines at its top level (functions, classes, assignments)."""
+    try:
+        tree = ast.parse(worker.strip_magics(source))
+    except SyntaxError:
+        return set(re.findall(r"^def\s+(\w+)", source, re.M))
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
+def because(failure, steps, cell_errors):
+    """A test's failure, led by the reason when a name it misses is defined in a cell that raised."""
+    for step in steps:
+        if step.label in cell_errors:
+            missing = sorted(n for n in defined(step.source)
+                             if re.search(rf"\b{re.escape(n)}\b.{{0,8}} (is )?not defined", failure))
+            if missing:
+                return (f"{', '.join(missing)} is missing because {step.label} raised when graded "
+                        f"({cell_errors[step.label]}); {failure}")
+    return failure
 
 
 def clean(text):
@@ -282,11 +310,13 @@ def grade(assignment, nb, options=Options()):
                     outcome.messages[step.label] = "not run: your notebook used up its time for grading"
                 continue
             failure = run_step(session, assignment, step, options, deadline)
-            if step.test:
-                if failure is None:
-                    outcome.scores[step.label] = assignment.points[step.label]
-                else:
-                    outcome.messages[step.label] = clean(failure)
+            if not step.test:
+                if failure is not None:
+                    outcome.cell_errors[step.label] = clean(failure)
+            elif failure is None:
+                outcome.scores[step.label] = assignment.points[step.label]
+            else:
+                outcome.messages[step.label] = clean(because(failure, steps, outcome.cell_errors))
     finally:
         session.stop()
     if session.restarts:

@@ -14,13 +14,16 @@ importer reads it (``GradebookImporter`` in instructure/canvas-lms, ``app/models
   row it cannot match. A blank score changes nothing (a student not graded in that assignment).
 
 Which id goes where. Without a roster: ``Student`` is the name as given (the submission's file or
-folder name; one starting with ``=``, ``+``, ``-`` or ``@`` gets a ``'`` first, so that no
-spreadsheet runs it as a formula); ``SIS Login ID`` is the grader's student id (the ``student``
-column of the course's CSV: the name itself when it is plain ASCII, so submissions named by Canvas
-login match exactly); ``ID``, ``SIS User ID`` and ``Section`` are blank. With a roster (Canvas's
+folder name, or the name an LMS download gave); every cell is written through :func:`.tables.safe`,
+so that no spreadsheet runs one as a formula. A submission from a Canvas download carries its
+Canvas user id (the ``lms_id`` column of the course's CSV) as ``ID``, which Canvas matches first;
+a Blackboard download's username goes to ``SIS Login ID``; any other submission has the grader's
+student id there (the ``student`` column: the name itself when it is plain ASCII, so submissions
+named by Canvas login match exactly). ``SIS User ID`` and ``Section`` are blank. With a roster (Canvas's
 own gradebook export, saved as ``roster.csv`` in the course directory) each student is looked up
-in it by id (equal, ignoring case, to the SIS Login ID or its part before "@", the SIS User ID or
-the Canvas ID), else by name (ignoring case, accents and punctuation; "Last, First" or "First
+in it by the LMS's own id (a Canvas download's user id equal to the roster's ID; a Moodle or
+Blackboard id as below), else by the grader's id (equal, ignoring case, to the SIS Login ID or its
+part before "@", the SIS User ID or the Canvas ID), else by name (ignoring case, accents and punctuation; "Last, First" or "First
 Last"); a matched row carries Canvas's own Student, ID, SIS User ID, SIS Login ID and Section, and
 an assignment column takes the roster's header of the same title (``01-rnn-cell (12345)``), so
 Canvas uses that assignment. Students the roster does not match, or matches twice, keep the
@@ -34,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..course import assignments
+from . import tables
 
 HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 POINTS_POSSIBLE = "Points Possible"
@@ -51,7 +55,8 @@ class Export:
 
 
 def read_grades(course):
-    """assignment -> (max score, {student id: (name, score)}) for every graded assignment, in course order."""
+    """assignment -> (max score, {student id: (name, score, lms, lms id)}) for every graded assignment, in
+    course order."""
     grades = {}
     for assignment in assignments():
         path = Path(course) / "grades" / f"{assignment}.csv"
@@ -61,14 +66,10 @@ def read_grades(course):
             rows = list(csv.DictReader(f))
         if rows:
             grades[assignment] = (float(rows[0]["max_score"]),
-                                  {r["student"]: (r["name"], float(r["score"])) for r in rows})
+                                  {tables.unsafe(r["student"]): (tables.unsafe(r["name"]), float(r["score"]),
+                                                                 r.get("lms") or "", tables.unsafe(r.get("lms_id") or ""))
+                                   for r in rows})
     return grades
-
-
-def spreadsheet_safe(text):
-    """A cell a spreadsheet will not run as a formula (a student names their own file): a leading
-    =, +, -, @ or control character gets a quote before it (OWASP's advice for CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _plain(text):
@@ -94,15 +95,20 @@ def read_roster(path):
     return students, header
 
 
-def match(student_id, name, roster):
-    """The roster entry of a student, or (None, why)."""
-    key = student_id.casefold()
-    by_id = [e for e in roster if key and key in {e["SIS Login ID"].casefold(), e["SIS Login ID"].split("@")[0].casefold(),
-                                                  e["SIS User ID"].casefold(), e["ID"].casefold()}]
-    if len(by_id) == 1:
-        return by_id[0], ""
-    if len(by_id) > 1:
-        return None, f"{len(by_id)} roster rows have this id"
+def _ids(entry):
+    login = entry["SIS Login ID"].casefold()
+    return {login, login.split("@")[0], entry["SIS User ID"].casefold(), entry["ID"].casefold()} - {""}
+
+
+def match(student_id, name, roster, lms="", lms_id=""):
+    """The roster entry of a student, or (None, why): by the LMS's own id (Canvas's user id is the
+    roster's ID), else by the grader's id, else by name."""
+    for key in ([lms_id.casefold()] if lms_id else []) + [student_id.casefold()]:
+        by_id = [e for e in roster if (key == e["ID"].casefold() if lms == "canvas" else key in _ids(e))]
+        if len(by_id) == 1:
+            return by_id[0], ""
+        if len(by_id) > 1:
+            return None, f"{len(by_id)} roster rows have this id"
     plain = _plain(name)
     by_name = [e for e in roster if plain and plain in {
         _plain(e["Student"]), _plain(" ".join(reversed(e["Student"].split(",", 1))))}]
@@ -123,14 +129,15 @@ def canvas_table(course):
     titles = {a: next((h for h in roster_header if re.sub(r"\s*\(\d+\)$", "", h) == a), a) for a in grades}
     students = {}
     for _, scores in grades.values():
-        for student_id, (name, _) in scores.items():
-            students[student_id] = name
+        for student_id, (name, _, lms, lms_id) in scores.items():
+            students[student_id] = (name, lms, lms_id)
     unmatched, rows = [], []
-    for student_id, name in students.items():
-        cells = {"Student": spreadsheet_safe(name), "ID": "", "SIS User ID": "", "SIS Login ID": student_id,
-                 "Section": ""}
+    for student_id, (name, lms, lms_id) in students.items():
+        canvas_id = lms_id if lms == "canvas" and lms_id.isdigit() else ""
+        login = lms_id if lms == "blackboard" else "" if canvas_id else student_id
+        cells = {"Student": name, "ID": canvas_id, "SIS User ID": "", "SIS Login ID": login, "Section": ""}
         if roster is not None:
-            entry, why = match(student_id, name, roster)
+            entry, why = match(student_id, name, roster, lms, lms_id)
             if entry:
                 cells = entry
             else:
@@ -150,8 +157,5 @@ def write_canvas(course):
     table, done = canvas_table(course)
     if table is None:
         return None
-    temporary = done.path.with_suffix(".csv.tmp")
-    with open(temporary, "w", newline="", encoding="utf-8") as out:
-        csv.writer(out).writerows(table)
-    temporary.replace(done.path)
+    tables.write(done.path, table)
     return done

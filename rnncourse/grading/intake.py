@@ -37,6 +37,13 @@ Rules
   ``[A-Za-z0-9._-]`` (up to 64, starting and ending with a letter or digit, not ending in ``-`` and
   8 hex digits) is its own id; any other name gets its ASCII transliteration plus ``-`` and 8 hex digits of its SHA-256
   (``Zoë Müller`` -> ``Zoe_Muller-…``, ``张伟`` -> ``u-…``), so two names never share an id.
+* LMS downloads (:mod:`.lms`: Canvas's ``smithalice_LATE_101_5101_exercise.ipynb``, Moodle's
+  ``Alice Smith_12345_assignsubmission_file_/``, Blackboard's
+  ``Exercise01_asmith_attempt_2026-11-02-09-30-00_exercise.ipynb``) are read by their names: the
+  student's name as the LMS wrote it, the LMS's id of the student (``lms``, ``lms_id``) and an id
+  made of both (``smithalice_101``, ``Alice_Smith_12345``; Blackboard's username as it is). Of one
+  student's entries only the latest attempt (one with a notebook first) is graded; the others are
+  Ignored as superseded. Blackboard's ``.txt`` receipts are ignored as not notebooks.
 * Submissions are sorted by ``student_id``, Ignored entries by ``entry``.
 """
 
@@ -50,6 +57,8 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import lms
 
 MAX_ENTRIES, MAX_TOTAL, MAX_DEPTH = 20_000, 500 << 20, 64
 JUNK = {"__macosx": "macOS archive metadata", ".ds_store": "macOS folder metadata",
@@ -72,6 +81,9 @@ class Submission:
     entry: str  # the notebook's path relative to the root, or the student's own entry if none
     problem: str = ""  # why there is nothing to grade, else ""
     origin: str = ""  # the student's own entry: their folder, zip or notebook file
+    lms: str = ""  # the LMS whose download named the entry (canvas, moodle, blackboard), else ""
+    lms_id: str = ""  # that LMS's own id of the student (see rnncourse.grading.lms)
+    order: tuple = ()  # of one student's entries in an LMS download, the largest is the latest attempt
 
 
 @dataclass
@@ -103,6 +115,33 @@ def student_id(name):
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", plain)[:48].strip("._-")
     digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
     return f"{cleaned}-{digest}" if cleaned else f"u-{digest}"
+
+
+def lms_student_id(known):
+    """The student id of an LMS download's entry: its name folded to ASCII and the LMS's id (unique)."""
+    if known.lms == "blackboard" or known.name == known.lms_id:
+        return student_id(known.lms_id)
+    folded = unicodedata.normalize("NFKD", known.name.translate(LETTERS)).encode("ascii", "ignore").decode()
+    folded = re.sub(r"[^A-Za-z0-9]+", "_", folded).strip("_")[:40] or "u"
+    return student_id(f"{folded}_{known.lms_id}")
+
+
+def latest_attempts(found):
+    """(the submissions graded, [Ignored]): of one student's entries in an LMS download, the latest
+    attempt (one with a notebook first) is graded and the others are listed as superseded."""
+    groups = {}
+    for sub in found:
+        groups.setdefault((sub.lms, sub.lms_id) if sub.lms else id(sub), []).append(sub)
+    kept, superseded = [], []
+    for subs in groups.values():
+        best = max(subs, key=lambda s: s.order)
+        kept.append(best)
+        for sub in subs:
+            if sub is not best:
+                what = "an earlier attempt" if sub.order[1:] < best.order[1:] else "another entry of this student"
+                superseded.append(Ignored(sub.origin, f"superseded: {what} ({sub.lms} id {sub.lms_id}); "
+                                                      f"graded: {best.entry}"))
+    return kept, superseded
 
 
 def _junk(name):
@@ -307,7 +346,9 @@ class _Intake:
             elif _is_notebook(c):
                 kinds[c] = "strong"
             else:
-                self.ignore(c.entry, "not a notebook")
+                known = lms.recognise(c.name)
+                self.ignore(c.entry, "not a notebook" + (f" ({known.lms}'s receipt of an attempt)" if known and
+                                                         known.lms == "blackboard" else ""))
         strong = "strong" in kinds.values()
         students = [n.entry for n, k in kinds.items() if k == "strong" or (k == "student" and any(_notebooks(n)))]
         for c, kind in kinds.items():
@@ -331,7 +372,12 @@ class _Intake:
         else:
             notebook, entry, problem = self.pick(c)
         name = unicodedata.normalize("NFC", stem).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        self.found.append(Submission(name, student_id(stem), notebook, entry, problem, c.entry))
+        known = lms.recognise(unicodedata.normalize("NFC", c.name))
+        if known:
+            self.found.append(Submission(known.name, lms_student_id(known), notebook, entry, problem, c.entry,
+                                         known.lms, known.lms_id, (notebook is not None, known.order)))
+        else:
+            self.found.append(Submission(name, student_id(stem), notebook, entry, problem, c.entry))
 
     def pick(self, d):
         """(notebook, entry, problem) for a student's folder."""
@@ -375,7 +421,10 @@ def collect(source, *, notebook, assignment, scratch, max_bytes=20 << 20):
     else:
         raise IntakeError(f"{source} is neither a folder nor a zip file")
     intake.group(root)
-    found = sorted(intake.found, key=lambda s: (s.student_id, s.origin))
+    found, superseded = latest_attempts(intake.found)
+    for item in superseded:
+        intake.ignore(item.entry, item.reason)
+    found = sorted(found, key=lambda s: (s.student_id, s.origin))
     seen, clashes = {}, []
     for sub in found:
         first = seen.setdefault(sub.student_id.casefold(), sub)

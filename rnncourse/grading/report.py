@@ -8,19 +8,20 @@ from (``grades/ASSIGNMENT/STUDENT.json``), so it covers every batch graded so fa
 - the pass rate of each test, over the notebooks that could be graded;
 - the most frequent failure messages per test, grouped by :func:`normalise`, with their counts,
   one example as a student saw it and who got it;
+- the errors the students' own cells raised when graded (an import the grader does not have),
+  grouped the same way;
 - the students to look at, and why (the grader's ``review`` note, or why the notebook could not
   be graded);
 - the grading time per submission (distribution, median, 90th percentile, the slowest);
 - every student's score and tests.
 
-Plots are drawn with matplotlib (Agg, through :class:`matplotlib.figure.Figure`, no pyplot state)
-and inlined as base64 PNG with alt text that says what they show; the tables beside them hold the
-same numbers. Every text from a submission (names, ids, messages, entries) is HTML-escaped.
+Plots are drawn as SVG by hand (bars, ticks and labels: no plotting library to import, which cost a
+second on every run) and inlined as base64 with alt text that says what they show; the tables
+beside them hold the same numbers. Every text from a submission (names, ids, messages, entries) is HTML-escaped.
 """
 
 import base64
 import html
-import io
 import json
 import re
 import statistics
@@ -195,6 +196,15 @@ def failures(records, points):
                   key=lambda g: (-len(g[2]), order[g[0]], g[1]))
 
 
+def cell_failures(records):
+    """[(normalised error, [(student_id, "cell N: error"), ...])] of the cells that raised, most frequent first."""
+    groups = defaultdict(list)
+    for r in graded(records):
+        for cell, error in (r.get("cell_errors") or {}).items():
+            groups[normalise(error)].append((r["student_id"], f"{cell}: {error}"))
+    return sorted(groups.items(), key=lambda g: (-len(g[1]), g[0]))
+
+
 def flagged(records):
     """[(record, why)] of the students an instructor should look at: a review note, or no grade."""
     out = []
@@ -240,67 +250,90 @@ def summary(records, points):
 # ------------------------------------------------------------------------------------------ plots
 
 PRIMARY, OK, BAD, MUTED = "#0a7d91", "#00843f", "#c0223b", "#5d6673"
+WIDTH, FONT = 640, "font-family='system-ui,-apple-system,Segoe UI,Roboto,Arial,sans-serif' font-size='11'"
 
 
-def _figure(width=7.0, height=3.0):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), layout="constrained")
-    ax = fig.subplots()
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    return fig, ax
+def _svg(height, parts):
+    """A self-contained SVG image (drawn by hand: no plotting library to import), base64 for a data URI."""
+    text = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{WIDTH}' height='{height}' "
+            f"viewBox='0 0 {WIDTH} {height}' {FONT}><rect width='100%' height='100%' fill='#fff'/>"
+            + "".join(parts) + "</svg>")
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
-def _png(fig):
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+def _text(x, y, text, anchor="middle", colour="#222832", extra=""):
+    return f"<text x='{x:.1f}' y='{y:.1f}' text-anchor='{anchor}' fill='{colour}' {extra}>{html.escape(str(text))}</text>"
+
+
+def _columns(labels, counts, colours, xlabel, ylabel, marker=None):
+    """A column chart: one bar per label, its count above it, integer ticks on the left; ``marker``
+    (x position in bar units, its label) draws a dashed vertical line."""
+    height, left, right, top, bottom = 280, 56, 12, 16, 52
+    plot_w, plot_h = WIDTH - left - right, height - top - bottom
+    peak = max(counts + [1])
+    step = max(1, -(-peak // 5))
+    scale = plot_h / (step * -(-peak // step) * 1.1)
+    slot = plot_w / max(len(counts), 1)
+    every = max(1, -(-len(labels) // 20))  # at most 20 labels under the axis
+    parts = [f"<line x1='{left}' y1='{top + plot_h}' x2='{WIDTH - right}' y2='{top + plot_h}' stroke='{MUTED}'/>"]
+    for tick in range(0, peak + step, step):
+        y = top + plot_h - tick * scale
+        parts += [f"<line x1='{left}' y1='{y:.1f}' x2='{WIDTH - right}' y2='{y:.1f}' stroke='#e6e8ea'/>",
+                  _text(left - 6, y + 4, tick, "end", MUTED)]
+    for i, (label, count, colour) in enumerate(zip(labels, counts, colours)):
+        x, h = left + i * slot, count * scale
+        parts.append(f"<rect x='{x + slot * 0.1:.1f}' y='{top + plot_h - h:.1f}' width='{slot * 0.8:.1f}' "
+                     f"height='{h:.1f}' fill='{colour}'/>")
+        if count:
+            parts.append(_text(x + slot / 2, top + plot_h - h - 4, count))
+        if i % every == 0:
+            parts.append(_text(x + slot / 2, top + plot_h + 16, label))
+    if marker is not None:
+        x = left + marker[0] * slot
+        parts += [f"<line x1='{x:.1f}' y1='{top}' x2='{x:.1f}' y2='{top + plot_h}' stroke='{MUTED}' "
+                  "stroke-dasharray='4 3'/>", _text(x + 4, top + 10, marker[1], "start", MUTED)]
+    parts += [_text(left + plot_w / 2, height - 10, xlabel),
+              _text(14, top + plot_h / 2, ylabel, extra=f"transform='rotate(-90 14 {top + plot_h / 2:.1f})'")]
+    return _svg(height, parts)
 
 
 def plot_histogram(bars, top):
-    fig, ax = _figure()
-    labels = [b[0] for b in bars]
-    counts = [b[3] for b in bars]
-    colours = [OK if b[2] >= top else PRIMARY for b in bars]
-    rects = ax.bar(range(len(bars)), counts, color=colours)
-    ax.bar_label(rects, labels=[str(c) if c else "" for c in counts], padding=2, fontsize=9)
-    ax.set_xticks(range(len(bars)), labels, fontsize=9, rotation=0 if len(bars) <= 20 else 60)
-    ax.set_xlabel(f"score (out of {top:g})")
-    ax.set_ylabel("students")
-    ax.set_ylim(0, max(counts + [1]) * 1.15)
-    ax.yaxis.get_major_locator().set_params(integer=True)
-    return _png(fig)
+    return _columns([b[0] for b in bars], [b[3] for b in bars], [OK if b[2] >= top else PRIMARY for b in bars],
+                    f"score (out of {top:g})", "students")
 
 
 def plot_pass_rates(rates):
-    fig, ax = _figure(7.0, 0.45 * len(rates) + 1.0)
-    names = [t for t, *_ in rates][::-1]
-    shares = [100 * ok / (ok + ko) if ok + ko else 0 for _, _, ok, ko in rates][::-1]
-    rects = ax.barh(names, shares, color=[OK if s == 100 else PRIMARY for s in shares])
-    ax.bar_label(rects, labels=[f"{ok}/{ok + ko}" for _, _, ok, ko in rates][::-1], padding=3, fontsize=9)
-    ax.set_xlim(0, 112)
-    ax.set_xlabel("passed (% of the notebooks graded)")
-    ax.tick_params(axis="y", labelsize=9)
-    return _png(fig)
+    row, left, right = 26, 210, 70
+    height = row * len(rates) + 44
+    parts = []
+    for i, (test, _, ok, ko) in enumerate(rates):
+        share = ok / (ok + ko) if ok + ko else 0
+        y, w = 8 + i * row, share * (WIDTH - left - right)
+        parts += [_text(left - 8, y + 15, test, "end"),
+                  f"<rect x='{left}' y='{y + 3}' width='{w:.1f}' height='{row - 8}' fill='{OK if share == 1 else PRIMARY}'/>",
+                  _text(left + w + 6, y + 15, f"{ok}/{ok + ko}", "start")]
+    parts += [f"<line x1='{left}' y1='4' x2='{left}' y2='{height - 32}' stroke='{MUTED}'/>",
+              _text(left + (WIDTH - left - right) / 2, height - 10, "passed (% of the notebooks graded; full bar = 100%)")]
+    return _svg(height, parts)
 
 
 def plot_times(seconds):
-    fig, ax = _figure()
-    ax.hist(seconds, bins=min(30, max(5, len(seconds) // 2)), color=PRIMARY)
+    bins = min(30, max(5, len(seconds) // 2))
+    low, high = min(seconds), max(seconds)
+    width = (high - low) / bins or 1.0
+    counts = [0] * bins
+    for s in seconds:
+        counts[min(int((s - low) / width), bins - 1)] += 1
     median = statistics.median(seconds)
-    ax.axvline(median, color=MUTED, linestyle="--", linewidth=1, label=f"median {median:.2f} s")
-    ax.legend(frameon=False, fontsize=9, loc="upper right")
-    ax.set_xlabel("seconds to grade one submission")
-    ax.set_ylabel("submissions")
-    ax.yaxis.get_major_locator().set_params(integer=True)
-    return _png(fig)
+    labels = [f"{low + i * width:.2f}" for i in range(bins)]
+    return _columns(labels, counts, [PRIMARY] * bins, "seconds to grade one submission (bins start at the value shown)",
+                    "submissions", marker=((median - low) / width, f"median {median:.2f} s"))
 
 
 # ------------------------------------------------------------------------------------------- page
 
 def _figure_html(png, alt, caption):
-    return (f"<figure><img src='data:image/png;base64,{png}' alt='{html.escape(alt, quote=True)}'>"
+    return (f"<figure><img src='data:image/svg+xml;base64,{png}' alt='{html.escape(alt, quote=True)}'>"
             f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
 
@@ -379,6 +412,19 @@ def render(assignment, records, points, generated=None):
                      ["student", "name", "score", "status", "why"],
                      [[f"<code>{esc(r['student_id'])}</code>", esc(r["name"]), f"{float(r['score']):g}",
                        esc(r["status"]), esc(why)] for r, why in flags], numeric=(2,))]
+
+    raised = cell_failures(records)
+    parts += ["<h2 id='cells'>Cells that raised when graded</h2>",
+              "<p>A cell of the student's own that raised (an import the grader does not have, a typo): every "
+              "function after the error in it is missing, and the tests that use them fail. Grouped like the "
+              "failures above.</p>",
+              _table(f"{len(raised)} kind{'s' if len(raised) != 1 else ''} of error in students' cells",
+                     ["error", "students", "example", "who"],
+                     [[f"<span class='key'>{esc(key)}</span>", len(who),
+                       f"<span class='example'>{esc(who[0][1])}</span>",
+                       f"<details><summary>{len(who)} student{'s' if len(who) > 1 else ''}</summary>"
+                       + ", ".join(esc(s) for s, _ in who) + "</details>"] for key, who in raised[:TOP_FAILURES]],
+                     numeric=(1,))]
 
     times = timings(records)
     seconds = [s for _, s in times]

@@ -149,9 +149,11 @@ def notebook_frames(error):
 
 
 def describe(error):
-    """'ValueError: text (at line N of cell 3)': the error and the deepest notebook line it came from."""
+    """'ValueError: text (at line N of cell 3)': the error and the deepest notebook line it came from,
+    the student's own cell's if any (not the setup cell's import guard that raised it)."""
     text = str(error).strip()
     frames = notebook_frames(error)
+    frames = [f for f in frames if f.filename.startswith("<nb:cell ")] or frames
     where = f" (at line {frames[-1].lineno} of {frames[-1].filename[4:-1]})" if frames else ""
     return type(error).__name__ + (f": {text}" if text else "") + where
 
