@@ -21,6 +21,7 @@ stops the reference maker with a message naming it. The files stay under ``autog
 """
 
 import argparse
+import builtins
 import sys
 import tempfile
 from pathlib import Path
@@ -60,10 +61,14 @@ def solution_namespace(assignment):
     """The solution notebook's set-up and solution cells, run in a fresh namespace with numpy."""
     nb = nbformat.read(SOLUTIONS / assignment / ASSIGNMENT_NOTEBOOK, as_version=4)
     namespace = {"__name__": "__main__", "np": np}
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and (meta.get("solution") or (meta.get("locked") and not meta.get("grade"))):
-            exec(compile(strip_magics(cell.source), f"<{meta.get('grade_id')}>", "exec"), namespace)
+    guard = builtins.__import__  # the set-up cell guards imports: not in this (trusted) process
+    try:
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "code" and (meta.get("solution") or (meta.get("locked") and not meta.get("grade"))):
+                exec(compile(strip_magics(cell.source), f"<{meta.get('grade_id')}>", "exec"), namespace)
+    finally:
+        builtins.__import__ = guard
     return namespace
 
 

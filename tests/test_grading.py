@@ -7,6 +7,7 @@ they tried reached the instructor's side (references, gradebook, other students,
 """
 
 import csv
+import html
 import os
 import re
 import signal
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from rnncourse.course import assignments
+from rnncourse.course import assignments, chapter
 from rnncourse.grading import command
 from rnncourse.paths import ROOT, SOLUTIONS
 from tests.fixtures import build, load
@@ -80,6 +81,8 @@ def test_every_fixture_gets_its_exact_score_and_reason(graded):
                 problems.append(f"{student}: reason {row['reason']!r} lacks {reason!r}")
         if row["review"] != fixture.review and not (fixture.review and fixture.review in row["review"]):
             problems.append(f"{student}: review {row['review']!r}, expected {fixture.review!r}")
+        if row["mistakes"] != ";".join(fixture.mistakes):  # a correct answer matches none
+            problems.append(f"{student}: mistakes {row['mistakes']!r}, expected {';'.join(fixture.mistakes)!r}")
         if sum(float(row[c]) for c in row if c.startswith("test_")) != float(row["score"]):
             problems.append(f"{student}: the per-test points do not add up to the score")
     assert not problems, "\n".join(problems)
@@ -106,6 +109,10 @@ def test_feedback_tells_what_failed(graded):
         text = (course / "feedback" / student / assignment / "exercise.html").read_text()
         for snippet in fixture.feedback:
             assert snippet in text, f"{student}'s feedback lacks {snippet!r}"
+        hints = {mistake.name: mistake.hint for mistake in getattr(chapter(assignment), "MISTAKES", ())}
+        for name in fixture.mistakes:  # the known mistake, named, with its hint
+            assert f"Hint ({name}): {html.escape(hints[name])}" in text, f"{student}'s feedback lacks the hint of {name}"
+        assert fixture.mistakes or "Hint (" not in text, f"{student}'s feedback has a hint"
 
 
 def test_gradebook_has_the_same_scores_as_the_csv(graded):

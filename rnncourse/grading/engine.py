@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 
-from .. import references
+from .. import mistakes, references
 from ..checks import StudentCodeError, arguments, in_group, judge
 from ..paths import ASSIGNMENT_NOTEBOOK, SOLUTIONS
 from . import sandbox, worker
@@ -65,6 +65,11 @@ class Assignment:
     locked: dict  # grade_id -> Step, in notebook order
     points: dict  # test grade_id -> points
     references: dict  # function -> (Graded, cases)
+    mistakes: dict = field(default_factory=dict)  # function -> {name: {"hint", "of"}} (references.hints)
+
+    def hint(self, name):
+        """The hint of a known mistake of this assignment."""
+        return next(known[name]["hint"] for known in self.mistakes.values() if name in known)
 
 
 @dataclass
@@ -75,6 +80,7 @@ class Outcome:
     seconds: float = 0.0
     steps: list = field(default_factory=list)  # what ran, in order (the feedback shows it)
     cell_errors: dict = field(default_factory=dict)  # a cell (not a test) that raised -> its error
+    mistakes: dict = field(default_factory=dict)  # test grade_id -> the known mistakes its failure matches
 
 
 def hidden_checks(source):
@@ -106,7 +112,7 @@ def load_assignment(name):
     for step in locked.values():  # a group no case has is the author's mistake: say so before grading
         for function, _, group in step.checks:
             in_group(cases[function][1], group)
-    return Assignment(name, locked, points, cases)
+    return Assignment(name, locked, points, cases, references.hints(references.path_of(name)))
 
 
 def program(assignment, nb):
@@ -300,6 +306,7 @@ def grade(assignment, nb, options=Options()):
     if risky:
         outcome.review.append(f"uses {', '.join(risky)}")
     session = Session(options)
+    passed = set()  # functions whose tests passed: their known mistakes are ruled out elsewhere
     try:
         for step in steps:
             if STOPPING.is_set():
@@ -315,8 +322,13 @@ def grade(assignment, nb, options=Options()):
                     outcome.cell_errors[step.label] = clean(failure)
             elif failure is None:
                 outcome.scores[step.label] = assignment.points[step.label]
+                passed |= {function for function, _, _ in step.checks}
             else:
                 outcome.messages[step.label] = clean(because(failure, steps, outcome.cell_errors))
+                if not failure.startswith(("timeout: ", "the test ")):  # a hang or a crash: nothing to match
+                    found = known_mistakes(session, assignment, step, options, deadline, passed)
+                    if found:
+                        outcome.mistakes[step.label] = found
     finally:
         session.stop()
     if session.restarts:
@@ -355,6 +367,45 @@ def run_step(session, assignment, step, options, deadline):
     except Exception as error:  # a reply that is not what the protocol says: the student's doing
         return f"the grader could not read what your code returned ({type(error).__name__})"
     return None
+
+
+def known_mistakes(session, assignment, step, options, deadline, passed):
+    """The known mistakes a failed test's functions match (:mod:`rnncourse.mistakes`): each check is
+    run again on all its cases, for the hint only (the score is decided), even when the test's visible
+    code failed first; a check matching exactly one mistake names it. Never raises."""
+    found = []
+    for function, dtype, group in step.checks:
+        graded, cases = assignment.references[function]
+        cases = in_group(cases, group)
+        if not mistakes.known(cases):
+            continue
+        outcomes, wrong = [], False
+        try:
+            for case in cases:
+                blobs = []
+                args, keywords = (worker.pack(part, blobs) for part in arguments(graded, case, dtype))
+                reply, out = session.exchange({"op": "call", "function": function, "args": args,
+                                               "keywords": keywords}, blobs,
+                                              min(options.call_timeout, deadline - time.monotonic()))
+                if not reply.get("ok"):
+                    outcomes.append((None, mistakes.raised_type(function, reply.get("error"))))
+                    wrong = True
+                    continue
+                result = worker.unpack(reply["result"], out)
+                outcomes.append((result, None))
+                try:
+                    judge(function, graded, case, result, dtype)
+                except StudentCodeError:
+                    wrong = True
+        except Exception:  # a hang, a crash, a reply the protocol does not allow: no hint
+            return found
+        if not wrong:
+            continue
+        names = mistakes.matching(function, graded, cases, outcomes,
+                                  mistakes.ruled_out(function, assignment.mistakes.get(function, {}), passed))
+        if len(names) == 1 and names[0] not in found:
+            found.append(names[0])
+    return found
 
 
 WORKER_SOURCE = Path(worker.__file__).read_text()
