@@ -22,7 +22,7 @@ import pytest
 from rnncourse.course import assignments, chapter
 from rnncourse.grading import command
 from rnncourse.paths import ROOT, SOLUTIONS
-from tests.fixtures import build, load
+from tests.fixtures import build, hint_coverage, load
 
 GRADE = [sys.executable, str(ROOT / "autograder" / "grade.py")]
 pytestmark = pytest.mark.slow
@@ -113,6 +113,16 @@ def test_feedback_tells_what_failed(graded):
         for name in fixture.mistakes:  # the known mistake, named, with its hint
             assert f"Hint ({name}): {html.escape(hints[name])}" in text, f"{student}'s feedback lacks the hint of {name}"
         assert fixture.mistakes or "Hint (" not in text, f"{student}'s feedback has a hint"
+
+
+def test_most_wrong_fixtures_get_a_hint(graded):
+    """Issue #17's figure: at least 80 % of a chapter's wrong fixtures (plausible mistakes) get a specific
+    hint; `bench/hints.py` prints the figure of every chapter."""
+    assignment, done, course, rows = graded
+    if not getattr(chapter(assignment), "MISTAKES", ()):
+        pytest.skip(f"{assignment} has no catalogue of mistakes yet")
+    hinted, wrong, missed = hint_coverage(assignment, rows)
+    assert hinted >= 0.8 * wrong, f"{hinted} of {wrong} wrong fixtures get a hint; none for {missed}"
 
 
 def test_gradebook_has_the_same_scores_as_the_csv(graded):
