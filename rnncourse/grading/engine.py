@@ -7,6 +7,10 @@ test cannot be skipped or rewritten. The worker (:mod:`.worker`) runs the cells 
 and calls the student's functions on the hidden inputs; :func:`rnncourse.checks.judge` compares
 the values it returns, rebuilt here from bytes, with the references.
 
+When a test fails, :func:`known_mistakes` calls its functions again on the hidden inputs and
+names the known mistake (:mod:`rnncourse.mistakes`) whose stored outputs they match, for the hint
+on the feedback line; the score is decided before and never changes.
+
 A cell or call that hangs or kills its process costs only its own test: the worker is stopped,
 a new one replays the cells that had finished, and grading goes on. A submission's total time is
 bounded by ``Options.budget``.
