@@ -14,11 +14,13 @@
   page's executed notebook as an ``.ipynb`` download in the page's download menu, headed by how to
   run it anywhere, and serves this package as a wheel with the site (``python/WHEEL``): one
   ``pip install "WHEEL[book]"`` sets up a fresh environment for every chapter (the ``book`` extra
-  is ``requirements-book.txt``, the versions the book was executed with).
+  is ``requirements-book.txt``, the versions the book was executed with). The download shows what
+  the page shows: each cell's printed lines once, in one block (:func:`merge_streams_on_copies`).
 
 Imports nothing heavy (no numpy, no TensorFlow); myst-nb and nbformat only when a page is read.
 """
 
+import copy
 import os
 import re
 import shlex
@@ -180,6 +182,29 @@ def how_to_run(repository=""):
     )
 
 
+def merge_streams_on_copies():
+    """Make myst-nb's ``nb_merge_streams`` leave the executed notebook as it was executed.
+
+    myst-nb 1.4 merges a cell's stream outputs for the page with ``coalesce_streams``, which
+    appends every later chunk's text to the cell's *own* first stream output and returns a new
+    list: the notebook it then writes to ``jupyter_execute/`` (the one offered for download) keeps
+    the merged first chunk *and* all the later chunks, so every line printed in a separate chunk
+    (a training log, one line per epoch) appears twice. Here the merge works on copies of the
+    outputs; the page is rendered exactly as before. Idempotent.
+    """
+    from myst_nb.core import render
+
+    if getattr(render.coalesce_streams, "on_copies", False):
+        return
+    merge = render.coalesce_streams
+
+    def coalesce_copies(outputs):
+        return merge(copy.deepcopy(outputs))
+
+    coalesce_copies.on_copies = True
+    render.coalesce_streams = coalesce_copies
+
+
 def _offer_executed_notebook(app, pagename, templatename, context, doctree):
     """Put a text-notebook page's executed notebook in ``_sources/`` and in the download menu.
 
@@ -198,6 +223,12 @@ def _offer_executed_notebook(app, pagename, templatename, context, doctree):
     target.parent.mkdir(parents=True, exist_ok=True)
     nb = nbformat.read(executed, as_version=4)
     repository = app.config.html_theme_options.get("repository_url", "")
+    if app.config.nb_merge_streams:  # one stream output per cell and name, as on the page
+        from myst_nb.core.utils import coalesce_streams
+
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = coalesce_streams(cell.outputs)
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(how_to_run(repository), id="how-to-run"))
     nbformat.write(nb, target)
     context["ipynb_source"] = f"{pagename}.ipynb"
@@ -313,6 +344,7 @@ window.addEventListener("load", rnncourseAccessibleButtons);"""
 
 def setup(app):
     """Sphinx extension entry point (``sphinx: extra_extensions: [rnncourse.book]``)."""
+    merge_streams_on_copies()
     app.connect("html-page-context", _offer_executed_notebook, priority=500)
     app.connect("html-page-context", _add_launch_buttons, priority=502)  # after the theme's header buttons
     app.add_js_file(None, body=ACCESSIBLE_BUTTONS)

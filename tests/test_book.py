@@ -291,10 +291,10 @@ def test_hihello_prints_ihello(build):
     )
 
 
-def _printed(build, slug):
-    """All the text that the executed cells of the chapter page named ``slug`` show, joined."""
-    pages = [page for page in CHAPTERS if slug in page]
-    assert pages, f"_toc.yml has no {slug} chapter"
+def _printed(build, chapter):
+    """Everything a chapter page printed (its cell outputs' text), e.g. chapter="04-long-sequences"."""
+    pages = [page for page in CHAPTERS if Path(page).parent.name == chapter]
+    assert pages, f"_toc.yml has no chapter {chapter}"
     _, soup = _page_html(build, pages[0])
     return "\n".join(out.get_text() for out in soup.select("div.cell_output"))
 
@@ -311,7 +311,7 @@ def test_sequence_shapes_sets_the_lectures_mnist_lstm_and_the_sunspot_baselines_
     """Chapter 02 quotes the lectures' 0.8604 beside the same recipe on the 28x28 MNIST subset and a
     better recipe (the page says both are higher), shows fit and the written-out loop agree, and
     ranks the sunspot forecasts LSTM < linear autoregression < "next year = this year" (its text)."""
-    text = _printed(build, "sequence-shapes")
+    text = _printed(build, "02-sequence-shapes")
     assert "0.8604" in text
     (recipe,) = _figures(text, r"the lectures' recipe here \(4,000 training images, 1,000 test images\): +([\d.]+)")
     better, noise = _figures(text, r"the better recipe: +([\d.]+) \+- ([\d.]+)")
@@ -328,7 +328,7 @@ def test_bidirectional_shows_the_double_softmax_floor_and_compares_lstm_and_bils
     """Chapter 07 quotes the lectures' 0.8955 beside its recipe (softmax applied twice) retrained here,
     whose loss stays above log(1 + 9/e); then LSTM vs BiLSTM trained alike, the gap larger than two
     standard errors of the paired difference, as its text says."""
-    text = _printed(build, "bidirectional")
+    text = _printed(build, "07-bidirectional")
     assert "0.8955" in text
     last_loss, floor = _figures(text, r"loss over the last 200 steps ([\d.]+) \(never below ([\d.]+)\)")
     assert floor == pytest.approx(math.log(1 + 9 / math.e), abs=1e-3) and floor < last_loss < 1.7
@@ -337,6 +337,56 @@ def test_bidirectional_shows_the_double_softmax_floor_and_compares_lstm_and_bils
     gap, noise = _figures(text, r"BiLSTM - LSTM: ([-+][\d.]+) \+- ([\d.]+)")
     assert recipe > 0.8 and 0.8955 < lstm < bilstm and gap == pytest.approx(bilstm - lstm, abs=1e-4), (lstm, bilstm, gap)
     assert gap > noise > 0, (gap, noise)
+
+
+def _number(pattern, text):
+    match = re.search(pattern, text)
+    assert match, f"no output matches {pattern!r}"
+    return float(match.group(1))
+
+
+@pytest.mark.slow
+def test_pages_set_the_lectures_figures_beside_their_own(build):
+    """Where a page reproduces a lecture's run it prints the lecture's figure next to its own, and the
+    two agree: 04's one LSTM layer as logits fails alike (loss near 1.906, about 47 wrong characters),
+    05's stacked model ends at the floor like the lecture's (0.2295) with only the unknowable first
+    character wrong, 05's copy of 04's model (same seed) gets 04's count, and 06's Masking(-1) model
+    tells the lecture's consecutive numbers from random ones."""
+    ch04 = _printed(build, "04-long-sequences")
+    assert re.search(r"lecture\s+1\.9058\s+47 of 179", ch04)
+    loss_04, wrong_04 = re.search(r"this page\s+(\d\.\d+)\s+(\d+) of 179", ch04).groups()
+    assert abs(float(loss_04) - 1.9058) < 0.1 and 179 // 5 < int(wrong_04) < 179 // 2
+
+    ch05 = _printed(build, "05-stacking")
+    assert re.search(r"lecture\s+0\.2296\s+0\.001\d\s+1 \(positions \[0\]\); first character 'm'", ch05)
+    above_floor = _number(r"this page\s+0\.\d+\s+(0\.\d+)\s+[01] \(positions \[0?\]\)", ch05)
+    assert above_floor < 0.002
+    assert _number(r"one_lstm_as_logits: wrong characters (\d+) of 179", ch05) == int(wrong_04), (
+        "chapters 04 and 05 train the same one-layer model from the same seed: the same count")
+
+    ch06 = _printed(build, "06-padding-masking")
+    assert re.search(r"lectures, the batch of step 2000:\s+loss 0\.181\s+accuracy 1\.000", ch06)
+    assert _number(r"this page, 2,000 test sequences:\s+loss \d\.\d+\s+accuracy (\d\.\d+)", ch06) > 0.9
+    assert len(re.findall(r"largest difference 0\.0e\+00", ch06)) >= 2, "Masking(-1): padding changed an answer"
+
+
+@pytest.mark.slow
+def test_rnn_cell_page_shows_the_lectures_single_weight_is_keras_two(build):
+    text = _printed(build, "01-rnn-cell")
+    assert "kernel (6, 3)  recurrent_kernel (3, 3)  -> W_hx (3, 9)" in text
+    assert _number(r"\[h, x\] W_hx\^T\s+vs\s+x W \+ h U:\s+largest difference (\S+)", text) < 1e-5
+    assert _number(r"lecture's step vs Keras's first output:\s+largest difference (\S+)", text) < 1e-5
+
+
+@pytest.mark.slow
+def test_hihello_trains_on_past_the_first_right_argmax(build):
+    """Chapter 03 says when the argmax first reads 'ihello', then trains on to a confident model."""
+    text = _printed(build, "03-hihello")
+    first = _number(r"argmax first reads 'ihello' at epoch (\d+)", text)
+    assert _number(r"loss below 0.05 at epoch (\d+)", text) > first
+    assert re.search(rf"epoch\s+{first:.0f}\s+loss \S+\s+-> 'ihello'", text), "the log's last line is the first 'ihello'"
+    confident = re.findall(r"P\(predicted\) \[([\d. ]+)\]", text)
+    assert len(confident) == 2 and min(map(float, confident[1].split())) > 0.9 > max(map(float, confident[0].split()))
 
 
 @pytest.mark.slow
@@ -460,6 +510,51 @@ def test_launch_buttons_appear_exactly_when_a_repository_is_set(tmp_path, url):
     assert (tmp_path / "_build" / "html" / "requirements.txt").read_text() == f"./python/{book.WHEEL}[book]\n"
 
 
+CHUNKED_PRINTS = "import time\nfor epoch in range(1, 6):\n    print(f'epoch {epoch}', flush=True)\n    time.sleep(0.2)\n"
+
+
+def test_merged_streams_leave_the_outputs_they_merge_alone():
+    """myst-nb renders a cell's stream chunks merged (nb_merge_streams); the chunks themselves, which
+    it then writes to jupyter_execute/ (the download), must stay as the kernel sent them."""
+    import nbformat
+    from myst_nb.core import render
+
+    book.merge_streams_on_copies()
+    chunks = [nbformat.v4.new_output("stream", name="stdout", text=f"epoch {i}\n") for i in range(1, 4)]
+    merged = render.coalesce_streams(chunks)
+    assert [out.text for out in merged] == ["epoch 1\nepoch 2\nepoch 3\n"]
+    assert [out.text for out in chunks] == ["epoch 1\n", "epoch 2\n", "epoch 3\n"]
+
+
+@pytest.mark.slow
+def test_downloaded_notebook_prints_each_line_once(tmp_path):
+    """A one-page book whose cell prints five lines in five chunks (like a training log, one line per
+    epoch): its page and its download both show each line once. (myst-nb 1.4 alone wrote the
+    download with the merged text AND the chunks: 9 lines for 5.)"""
+    import nbformat
+
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: page\n")
+    (tmp_path / "_config.yml").write_text(
+        "title: t\nexecute:\n  execute_notebooks: force\n"
+        "sphinx:\n  extra_extensions: [rnncourse.book]\n  config:\n    nb_merge_streams: true\n")
+    (tmp_path / "page.md").write_text(
+        "---\nfile_format: mystnb\nkernelspec:\n  name: python3\n  display_name: Python 3\n---\n"
+        f"# A page\n\n```{{code-cell}} ipython3\n{CHUNKED_PRINTS}```\n")
+    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "jupyter-book"), "build", str(tmp_path)],
+                          capture_output=True, text=True, env=kernel_env(), timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    expected = "".join(f"epoch {epoch}\n" for epoch in range(1, 6))
+    site = tmp_path / "_build" / "html"
+    page = BeautifulSoup((site / "page.html").read_text(encoding="utf-8"), "html.parser")
+    assert page.select_one("div.cell_output").get_text().strip() == expected.strip()
+    for path in (tmp_path / "_build" / "jupyter_execute" / "page.ipynb", site / "_sources" / "page.ipynb"):
+        cell = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"][0]
+        printed = "".join(out.text for out in cell.outputs if out.output_type == "stream")
+        assert printed == expected, f"{path.relative_to(tmp_path)}: {printed!r}"
+    download = [c for c in nbformat.read(site / "_sources" / "page.ipynb", as_version=4).cells if c.cell_type == "code"]
+    assert len(download[0].outputs) == 1, "the download shows the cell's lines in one block, as the page does"
+
+
 @pytest.mark.parametrize("page", CHAPTERS)
 def test_exercise_section_lists_the_graded_tests_with_their_points(page):
     """`{graded-tests}` renders the exercise's tests from the nbgrader source: every graded function appears."""
@@ -478,3 +573,65 @@ def test_chapter_page_shows_the_tests_and_points(build, page):
     assert table is not None, f"{page}: no table of graded tests"
     total = sum(points for *_, points in book.graded_tests(Path(page).parent.name))
     assert table.find_all("tr")[-1].get_text(" ", strip=True) == f"total {total:g}"
+
+
+# ------------------------------------------------------------------ claims the pages make about their figures
+
+
+def _printed(build, slug):
+    """Everything a chapter page prints (its cells' outputs, as text)."""
+    pages = [page for page in CHAPTERS if Path(page).parent.name.endswith(slug)]
+    assert pages, f"_toc.yml has no {slug} chapter"
+    _, soup = _page_html(build, pages[0])
+    return "\n".join(out.get_text() for out in soup.select("div.cell_output"))
+
+
+def _number(pattern, text):
+    found = re.search(pattern, text)
+    assert found, f"the page no longer prints {pattern!r}"
+    return [float(g) for g in found.groups()]
+
+
+def check_lstm_claims(text):
+    """Chapter 08 says: c1 is a straight line in c0 (to float32 rounding), its slopes are the sigmoid of
+    the forget block; the trained LSTM's writing unit moves its cell state about twice as much at a
+    marked step as at another one (so it drifts between the marks, it does not stay still), with a
+    forget gate of about 0.94 between the marks, and its final cell state is strongly correlated with
+    the target."""
+    assert _number(r"largest distance from a straight line: (\S+)", text)[0] < 1e-5
+    assert _number(r"largest difference to the slopes read from Keras: (\S+)", text)[0] < 1e-5
+    assert _number(r"z = 1: largest \|h1 - h0\| = (\S+)", text)[0] < 1e-6
+    assert _number(r"reset after vs before the product: largest difference (\S+)", text)[0] > 1e-3
+    assert _number(r"the same with r = 1: largest difference (\S+)", text)[0] < 1e-5
+    at_mark, elsewhere = _number(r"moves by (\S+) on average at a marked step, (\S+) at an unmarked", text)
+    assert 1.5 * elsewhere < at_mark < 3 * elsewhere, "the page says: about twice as much at a marked step"
+    assert 0.9 < _number(r"forget gate (\S+) between the marks", text)[0] < 0.98, "the page says: about 0.94"
+    assert abs(_number(r"final cell state with the target: (\S+)", text)[0]) > 0.8
+
+
+def check_bptt_claims(text):
+    """Chapter 09 says: central differences agree with the tape to ~1e-10; for one unit the product of
+    the factors u (1 - h^2) is the tape's gradient; untrained SimpleRNN and LSTM vanish (first/last
+    below 1e-4) and 3U explodes; a larger forget-gate bias (mean f nearer 1) keeps the gradient."""
+    for relative in re.findall(r"relative difference (\S+)", text):
+        assert float(relative) < 1e-8
+    assert _number(r"largest difference: (\S+)", text)[0] < 1e-12
+    for name in ["SimpleRNN", "LSTM"]:
+        assert _number(rf"(?m)^{name}\s+\S+\s+\S+\s+(\S+)$", text)[0] < 1e-4
+    assert _number(r"recurrent matrix x 3\s+\S+\s+\S+\s+(\S+)", text)[0] > 1e4
+    sweep = [tuple(map(float, row)) for row in
+             re.findall(r"^\s*(\d+)\s+([01]\.\d+)\s+\S+\s+\S+\s+(\S+)\s*$", text, re.M)]
+    assert len(sweep) >= 3, "the page no longer prints the forget-bias sweep"
+    biases, forget, ratios = zip(*sweep)
+    assert list(biases) == sorted(biases) and list(forget) == sorted(forget)
+    assert ratios[0] < 1e-3 and ratios[-1] > 0.1, "a forget gate near 1 should pass the gradient on"
+
+
+@pytest.mark.slow
+def test_lstm_page_shows_what_it_says(build):
+    check_lstm_claims(_printed(build, "lstm-gru"))
+
+
+@pytest.mark.slow
+def test_bptt_page_shows_what_it_says(build):
+    check_bptt_claims(_printed(build, "bptt"))

@@ -13,6 +13,7 @@
 import numpy as np
 
 from rnncourse.checks import Graded, Output
+from rnncourse.spec import Mistake
 from rnncourse.weights import random_rnn_weights, set_rnn_weights
 
 GRADED = {
@@ -129,3 +130,192 @@ def mean_cases(keras, rng):
 def references(tf, keras, rng):
     return {"pad_sequences": pad_cases(keras, rng), "lengths_to_mask": mask_cases(tf, rng),
             "masked_rnn_forward": rnn_cases(keras, rng), "masked_mean": mean_cases(keras, rng)}
+
+
+# ------------------------------------------------------------------ known mistakes (issue #17)
+# Plausible wrong answers, each as a student would write it; the fixtures take their code from here.
+MISTAKES = (
+    Mistake('pad_sequences', 'post_padding_default',
+            'Check your default for padding: which side of a short row does Keras put the padding on when you'
+            ' pass no option?',
+            '''
+def pad_sequences(seqs, maxlen=None, padding="post", truncating="pre", value=0):
+    if maxlen is None:
+        maxlen = max(len(s) for s in seqs)
+    padded = np.full((len(seqs), maxlen), value, dtype=np.int32)
+    for i, s in enumerate(seqs):
+        s = np.asarray(s, dtype=np.int32)
+        kept = s[max(len(s) - maxlen, 0):] if truncating == "pre" else s[:maxlen]
+        if padding == "pre":
+            padded[i, maxlen - len(kept):] = kept
+        else:
+            padded[i, :len(kept)] = kept
+    return padded
+'''),
+    Mistake('pad_sequences', 'post_truncation_default',
+            'Check your default for truncating: when a row is longer than maxlen and no option is given, '
+            'which end of it does Keras keep?',
+            '''
+def pad_sequences(seqs, maxlen=None, padding="pre", truncating="post", value=0):
+    if maxlen is None:
+        maxlen = max(len(s) for s in seqs)
+    padded = np.full((len(seqs), maxlen), value, dtype=np.int32)
+    for i, s in enumerate(seqs):
+        s = np.asarray(s, dtype=np.int32)
+        kept = s[max(len(s) - maxlen, 0):] if truncating == "pre" else s[:maxlen]
+        if padding == "pre":
+            padded[i, maxlen - len(kept):] = kept
+        else:
+            padded[i, :len(kept)] = kept
+    return padded
+'''),
+    Mistake('pad_sequences', 'empty_row_crashes',
+            'An empty sequence breaks your code: look at which part of a row a slice like row[-0:] covers.',
+            '''
+def pad_sequences(seqs, maxlen=None, padding="pre", truncating="pre", value=0):
+    if maxlen is None:
+        maxlen = max(len(s) for s in seqs)
+    padded = np.full((len(seqs), maxlen), value, dtype=np.int32)
+    for i, s in enumerate(seqs):
+        kept = s[-maxlen:] if truncating == "pre" else s[:maxlen]
+        if padding == "pre":
+            padded[i, -len(kept):] = kept  # an empty row: -0 is 0, the slice is the whole row
+        else:
+            padded[i, :len(kept)] = kept
+    return padded
+'''),
+    Mistake('lengths_to_mask', 'mask_off_by_one',
+            "Count the True entries in a row of your mask and compare with that row's length: is the "
+            'comparison with the length strict?',
+            '''
+def lengths_to_mask(lengths, maxlen):
+    return np.arange(maxlen)[None, :] <= np.asarray(lengths)[:, None]
+'''),
+    Mistake('lengths_to_mask', 'mask_long_lengths',
+            'A length can be larger than maxlen; check that your code still works then.',
+            '''
+def lengths_to_mask(lengths, maxlen):
+    # one-hot of each length, then a running sum: 0 before the length, 1 from it on
+    return np.cumsum(np.eye(maxlen + 1)[lengths], axis=1)[:, :maxlen] == 0
+'''),
+    Mistake('masked_rnn_forward', 'state_reset_to_zero',
+            'Look at what your state becomes at a masked step: a masked step should leave the state exactly '
+            'as it was.',
+            '''
+def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
+    h, out, outputs = h0, np.zeros_like(h0), []
+    for t in range(x.shape[1]):
+        new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        real = mask[:, t, None]
+        h = np.where(real, new, 0.0)
+        out = np.where(real, new, out)
+        outputs.append(out)
+    return np.stack(outputs, axis=1), h
+'''),
+    Mistake('masked_rnn_forward', 'state_reset_to_h0',
+            'Look at what your state becomes at a masked step: after it, the next real step should continue '
+            'from the state of the last real step, not start over.',
+            '''
+def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
+    h, out, outputs = h0, np.zeros_like(h0), []
+    for t in range(x.shape[1]):
+        new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        real = mask[:, t, None]
+        h = np.where(real, new, h0)
+        out = np.where(real, new, out)
+        outputs.append(out)
+    return np.stack(outputs, axis=1), h
+'''),
+    Mistake('masked_rnn_forward', 'zero_outputs_at_masked_steps',
+            'Look at h_seq at the masked steps: SimpleRNN does not write zeros there; what does it output '
+            'instead?',
+            '''
+def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
+    h, out, outputs = h0, np.zeros_like(h0), []
+    for t in range(x.shape[1]):
+        new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        real = mask[:, t, None]
+        h = np.where(real, new, h)
+        out = np.where(real, new, 0.0)
+        outputs.append(out)
+    return np.stack(outputs, axis=1), h
+'''),
+    Mistake('masked_rnn_forward', 'previous_output_starts_at_h0',
+            'Look at h_seq at masked steps that come before any real step: the previous output and the state '
+            'do not start from the same value.',
+            '''
+def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
+    h, out, outputs = h0, h0, []
+    for t in range(x.shape[1]):
+        new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        real = mask[:, t, None]
+        h = np.where(real, new, h)
+        out = np.where(real, new, out)
+        outputs.append(out)
+    return np.stack(outputs, axis=1), h
+'''),
+    Mistake('masked_rnn_forward', 'last_output_as_state',
+            'h_last should be the state, not the last output; the two differ for a row where every step is '
+            'masked.',
+            '''
+def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
+    h, out, outputs = h0, np.zeros_like(h0), []
+    for t in range(x.shape[1]):
+        new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        real = mask[:, t, None]
+        h = np.where(real, new, h)
+        out = np.where(real, new, out)
+        outputs.append(out)
+    return np.stack(outputs, axis=1), outputs[-1]
+'''),
+    Mistake('masked_rnn_forward', 'ignores_the_mask',
+            'Your outputs change at masked steps as if every step were real: is the mask used at all?',
+            '''
+def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
+    h, out, outputs = h0, np.zeros_like(h0), []
+    for t in range(x.shape[1]):
+        new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        real = np.ones_like(mask[:, t, None])
+        h = np.where(real, new, h)
+        out = np.where(real, new, out)
+        outputs.append(out)
+    return np.stack(outputs, axis=1), h
+'''),
+    Mistake('masked_rnn_forward', 'packs_real_steps_first',
+            'Your outputs line up with the real steps only when the padding is at the end; keep each output '
+            'at the time step it belongs to, with pre-padding and holes too.',
+            '''
+def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
+    # runs each row on its real steps only, then pads the outputs after them
+    batch, steps, _ = x.shape
+    h_seq = np.zeros((batch, steps, kernel.shape[1]))
+    h_last = np.array(h0, dtype=float)
+    for b in range(batch):
+        real = np.flatnonzero(mask[b])
+        for i, t in enumerate(real):
+            h_last[b] = np.tanh(x[b, t] @ kernel + h_last[b] @ recurrent_kernel + bias)
+            h_seq[b, i] = h_last[b]
+        if len(real):
+            h_seq[b, len(real):] = h_last[b]
+    return h_seq, h_last
+'''),
+    Mistake('masked_mean', 'mean_over_total_count',
+            'You divide by the number of all values; a masked mean divides by how many values the mask keeps.',
+            '''
+def masked_mean(values, mask):
+    return np.sum(values * mask) / values.size  # what sample_weight does with Keras's default reduction
+'''),
+    Mistake('masked_mean', 'float_mask_as_index',
+            'A 0/1 float mask cannot index an array the way a boolean mask does; check what mask types your '
+            'code accepts.',
+            '''
+def masked_mean(values, mask):
+    return values[mask].mean()  # a float mask is not an index
+'''),
+    Mistake('masked_mean', 'mean_ignores_mask',
+            'Your mean does not change when the mask changes: the masked values must not count.',
+            '''
+def masked_mean(values, mask):
+    return np.mean(values)
+'''),
+)

@@ -16,6 +16,7 @@ cannot fail test_merge_modes. test_float64 runs every case.
 import numpy as np
 
 from rnncourse.checks import Graded, Output
+from rnncourse.spec import Mistake
 from rnncourse.references import count
 from rnncourse.weights import random_rnn_weights, set_rnn_weights
 
@@ -91,3 +92,416 @@ def references(tf, keras, rng):
         case["merged"] = np.asarray(layer(x, mask=mask))
         cases.append(case)
     return {"bidirectional_forward": cases}
+
+
+# ------------------------------------------------------------------ known mistakes (issue #17)
+# Plausible wrong answers, each as a student would write it; the fixtures take their code from here.
+MISTAKES = (
+    Mistake('bidirectional_forward', 'not_flipped_back',
+            "The backward layer's outputs come out in reversed reading order; put them back in the original "
+            'time order before merging.',
+            '''
+def one_direction(x, mask, kernel, recurrent_kernel, bias):
+    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+    outputs = []
+    for t in range(x.shape[1]):
+        real = mask[:, t, None]
+        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        h = np.where(real, h_new, h)
+        outputs.append(np.where(real, h_new, 0.0))
+    return np.stack(outputs, axis=1)
+
+def merge(forward, backward, merge_mode):
+    if merge_mode == "concat":
+        return np.concatenate([forward, backward], axis=-1)
+    if merge_mode == "sum":
+        return forward + backward
+    if merge_mode == "mul":
+        return forward * backward
+    return (forward + backward) / 2
+
+def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
+    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    forward = one_direction(x, mask, *forward_params)
+    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)
+    return merge(forward, backward, merge_mode)
+'''),
+    Mistake('bidirectional_forward', 'mask_not_reversed',
+            'You reverse the inputs for the backward layer; does its mask follow the same reversal?',
+            '''
+def one_direction(x, mask, kernel, recurrent_kernel, bias):
+    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+    outputs = []
+    for t in range(x.shape[1]):
+        real = mask[:, t, None]
+        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        h = np.where(real, h_new, h)
+        outputs.append(np.where(real, h_new, 0.0))
+    return np.stack(outputs, axis=1)
+
+def merge(forward, backward, merge_mode):
+    if merge_mode == "concat":
+        return np.concatenate([forward, backward], axis=-1)
+    if merge_mode == "sum":
+        return forward + backward
+    if merge_mode == "mul":
+        return forward * backward
+    return (forward + backward) / 2
+
+def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
+    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    forward = one_direction(x, mask, *forward_params)
+    backward = one_direction(x[:, ::-1], mask, *backward_params)[:, ::-1]
+    return merge(forward, backward, merge_mode)
+'''),
+    Mistake('bidirectional_forward', 'backward_reads_padding',
+            'The backward layer should read the real steps of each sequence in reverse; a masked step must '
+            'not change its state either.',
+            '''
+def one_direction(x, mask, kernel, recurrent_kernel, bias):
+    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+    outputs = []
+    for t in range(x.shape[1]):
+        real = mask[:, t, None]
+        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        h = np.where(real, h_new, h)
+        outputs.append(np.where(real, h_new, 0.0))
+    return np.stack(outputs, axis=1)
+
+def merge(forward, backward, merge_mode):
+    if merge_mode == "concat":
+        return np.concatenate([forward, backward], axis=-1)
+    if merge_mode == "sum":
+        return forward + backward
+    if merge_mode == "mul":
+        return forward * backward
+    return (forward + backward) / 2
+
+def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
+    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    forward = one_direction(x, mask, *forward_params)
+    backward = one_direction(x[:, ::-1], np.ones_like(mask), *backward_params)[:, ::-1] * mask[:, :, None]
+    return merge(forward, backward, merge_mode)
+'''),
+    Mistake('bidirectional_forward', 'reverses_first_length',
+            'Reversing the first `length` steps of a row is right only when the padding is at the end; look '
+            'at what happens with pre-padding or holes in the mask.',
+            '''
+def one_direction(x, mask, kernel, recurrent_kernel, bias):
+    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+    outputs = []
+    for t in range(x.shape[1]):
+        real = mask[:, t, None]
+        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        h = np.where(real, h_new, h)
+        outputs.append(np.where(real, h_new, 0.0))
+    return np.stack(outputs, axis=1)
+
+def merge(forward, backward, merge_mode):
+    if merge_mode == "concat":
+        return np.concatenate([forward, backward], axis=-1)
+    if merge_mode == "sum":
+        return forward + backward
+    if merge_mode == "mul":
+        return forward * backward
+    return (forward + backward) / 2
+
+def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
+    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    forward = one_direction(x, mask, *forward_params)
+    lengths = mask.sum(axis=1)
+    x_rev = x.copy()
+    for b, n in enumerate(lengths):
+        x_rev[b, :n] = x[b, :n][::-1]
+    backward = one_direction(x_rev, mask, *backward_params)
+    for b, n in enumerate(lengths):
+        backward[b, :n] = backward[b, :n][::-1]
+    return merge(forward, backward, merge_mode)
+'''),
+    Mistake('bidirectional_forward', 'flips_batch_axis',
+            'Check which axis you reverse for the backward layer: the backward direction runs over time, not '
+            'over the examples.',
+            '''
+def one_direction(x, mask, kernel, recurrent_kernel, bias):
+    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+    outputs = []
+    for t in range(x.shape[1]):
+        real = mask[:, t, None]
+        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        h = np.where(real, h_new, h)
+        outputs.append(np.where(real, h_new, 0.0))
+    return np.stack(outputs, axis=1)
+
+def merge(forward, backward, merge_mode):
+    if merge_mode == "concat":
+        return np.concatenate([forward, backward], axis=-1)
+    if merge_mode == "sum":
+        return forward + backward
+    if merge_mode == "mul":
+        return forward * backward
+    return (forward + backward) / 2
+
+def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
+    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    forward = one_direction(x, mask, *forward_params)
+    backward = one_direction(x[::-1], mask[::-1], *backward_params)[::-1]
+    return merge(forward, backward, merge_mode)
+'''),
+    Mistake('bidirectional_forward', 'same_weights',
+            'Check which weights the backward layer uses: each direction has its own.',
+            '''
+def one_direction(x, mask, kernel, recurrent_kernel, bias):
+    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+    outputs = []
+    for t in range(x.shape[1]):
+        real = mask[:, t, None]
+        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        h = np.where(real, h_new, h)
+        outputs.append(np.where(real, h_new, 0.0))
+    return np.stack(outputs, axis=1)
+
+def merge(forward, backward, merge_mode):
+    if merge_mode == "concat":
+        return np.concatenate([forward, backward], axis=-1)
+    if merge_mode == "sum":
+        return forward + backward
+    if merge_mode == "mul":
+        return forward * backward
+    return (forward + backward) / 2
+
+def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
+    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    forward = one_direction(x, mask, *forward_params)
+    backward = one_direction(x[:, ::-1], mask[:, ::-1], *forward_params)[:, ::-1]
+    return merge(forward, backward, merge_mode)
+'''),
+    Mistake('bidirectional_forward', 'mask_resets_state',
+            "Look at what your state becomes at a masked step: a masked step should leave each direction's "
+            'state unchanged.',
+            '''
+def one_direction(x, mask, kernel, recurrent_kernel, bias):
+    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+    outputs = []
+    for t in range(x.shape[1]):
+        real = mask[:, t, None]
+        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        h = np.where(real, h_new, 0.0)
+        outputs.append(np.where(real, h_new, 0.0))
+    return np.stack(outputs, axis=1)
+
+def merge(forward, backward, merge_mode):
+    if merge_mode == "concat":
+        return np.concatenate([forward, backward], axis=-1)
+    if merge_mode == "sum":
+        return forward + backward
+    if merge_mode == "mul":
+        return forward * backward
+    return (forward + backward) / 2
+
+def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
+    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    forward = one_direction(x, mask, *forward_params)
+    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]
+    return merge(forward, backward, merge_mode)
+'''),
+    Mistake('bidirectional_forward', 'repeats_output',
+            'Look at your outputs at masked steps: inside Bidirectional, what does each direction output at a'
+            ' masked step?',
+            '''
+def one_direction(x, mask, kernel, recurrent_kernel, bias):
+    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+    outputs = []
+    for t in range(x.shape[1]):
+        real = mask[:, t, None]
+        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        h = np.where(real, h_new, h)
+        outputs.append(h)
+    return np.stack(outputs, axis=1)
+
+def merge(forward, backward, merge_mode):
+    if merge_mode == "concat":
+        return np.concatenate([forward, backward], axis=-1)
+    if merge_mode == "sum":
+        return forward + backward
+    if merge_mode == "mul":
+        return forward * backward
+    return (forward + backward) / 2
+
+def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
+    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    forward = one_direction(x, mask, *forward_params)
+    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]
+    return merge(forward, backward, merge_mode)
+'''),
+    Mistake('bidirectional_forward', 'ignores_mask',
+            'Your outputs change at masked steps as if every step were real: is the mask used at all?',
+            '''
+def one_direction(x, mask, kernel, recurrent_kernel, bias):
+    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+    outputs = []
+    for t in range(x.shape[1]):
+        real = mask[:, t, None]
+        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        h = h_new
+        outputs.append(h)
+    return np.stack(outputs, axis=1)
+
+def merge(forward, backward, merge_mode):
+    if merge_mode == "concat":
+        return np.concatenate([forward, backward], axis=-1)
+    if merge_mode == "sum":
+        return forward + backward
+    if merge_mode == "mul":
+        return forward * backward
+    return (forward + backward) / 2
+
+def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
+    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    forward = one_direction(x, mask, *forward_params)
+    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]
+    return merge(forward, backward, merge_mode)
+'''),
+    Mistake('bidirectional_forward', 'first_row_mask',
+            'Every example should follow its own row of the mask; check which row of the mask you read at '
+            'each step.',
+            '''
+def one_direction(x, mask, kernel, recurrent_kernel, bias):
+    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+    outputs = []
+    for t in range(x.shape[1]):
+        real = mask[0, t]
+        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        h = np.where(real, h_new, h)
+        outputs.append(np.where(real, h_new, 0.0))
+    return np.stack(outputs, axis=1)
+
+def merge(forward, backward, merge_mode):
+    if merge_mode == "concat":
+        return np.concatenate([forward, backward], axis=-1)
+    if merge_mode == "sum":
+        return forward + backward
+    if merge_mode == "mul":
+        return forward * backward
+    return (forward + backward) / 2
+
+def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
+    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    forward = one_direction(x, mask, *forward_params)
+    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]
+    return merge(forward, backward, merge_mode)
+'''),
+    Mistake('bidirectional_forward', 'default_sum',
+            "Check your default merge_mode: what does Keras's Bidirectional do with the two directions when "
+            'you give no option?',
+            '''
+def one_direction(x, mask, kernel, recurrent_kernel, bias):
+    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+    outputs = []
+    for t in range(x.shape[1]):
+        real = mask[:, t, None]
+        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        h = np.where(real, h_new, h)
+        outputs.append(np.where(real, h_new, 0.0))
+    return np.stack(outputs, axis=1)
+
+def merge(forward, backward, merge_mode):
+    if merge_mode == "concat":
+        return np.concatenate([forward, backward], axis=-1)
+    if merge_mode == "sum":
+        return forward + backward
+    if merge_mode == "mul":
+        return forward * backward
+    return (forward + backward) / 2
+
+def bidirectional_forward(x, forward_params, backward_params, merge_mode="sum", mask=None):
+    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    forward = one_direction(x, mask, *forward_params)
+    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]
+    return merge(forward, backward, merge_mode)
+'''),
+    Mistake('bidirectional_forward', 'ave_as_sum',
+            "Check your 'ave' merge: it should be the average of the two directions.",
+            '''
+def one_direction(x, mask, kernel, recurrent_kernel, bias):
+    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+    outputs = []
+    for t in range(x.shape[1]):
+        real = mask[:, t, None]
+        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        h = np.where(real, h_new, h)
+        outputs.append(np.where(real, h_new, 0.0))
+    return np.stack(outputs, axis=1)
+
+def merge(forward, backward, merge_mode):
+    if merge_mode == "concat":
+        return np.concatenate([forward, backward], axis=-1)
+    if merge_mode == "sum":
+        return forward + backward
+    if merge_mode == "mul":
+        return forward * backward
+    return forward + backward
+
+def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
+    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    forward = one_direction(x, mask, *forward_params)
+    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]
+    return merge(forward, backward, merge_mode)
+'''),
+    Mistake('bidirectional_forward', 'backward_first',
+            "Check the order of the two halves in 'concat': which direction comes first in Keras?",
+            '''
+def one_direction(x, mask, kernel, recurrent_kernel, bias):
+    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+    outputs = []
+    for t in range(x.shape[1]):
+        real = mask[:, t, None]
+        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        h = np.where(real, h_new, h)
+        outputs.append(np.where(real, h_new, 0.0))
+    return np.stack(outputs, axis=1)
+
+def merge(forward, backward, merge_mode):
+    if merge_mode == "concat":
+        return np.concatenate([backward, forward], axis=-1)
+    if merge_mode == "sum":
+        return forward + backward
+    if merge_mode == "mul":
+        return forward * backward
+    return (forward + backward) / 2
+
+def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
+    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    forward = one_direction(x, mask, *forward_params)
+    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]
+    return merge(forward, backward, merge_mode)
+'''),
+    Mistake('bidirectional_forward', 'transposes_recurrent',
+            'Check how the recurrent kernel multiplies the previous state: with one unit you cannot tell, '
+            'with several the orientation matters.',
+            '''
+def one_direction(x, mask, kernel, recurrent_kernel, bias):
+    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+    outputs = []
+    for t in range(x.shape[1]):
+        real = mask[:, t, None]
+        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel.T + bias)
+        h = np.where(real, h_new, h)
+        outputs.append(np.where(real, h_new, 0.0))
+    return np.stack(outputs, axis=1)
+
+def merge(forward, backward, merge_mode):
+    if merge_mode == "concat":
+        return np.concatenate([forward, backward], axis=-1)
+    if merge_mode == "sum":
+        return forward + backward
+    if merge_mode == "mul":
+        return forward * backward
+    return (forward + backward) / 2
+
+def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
+    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    forward = one_direction(x, mask, *forward_params)
+    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]
+    return merge(forward, backward, merge_mode)
+'''),
+)
