@@ -9,14 +9,15 @@ itself (``references(tf, keras, rng)``), seeded with the chapter number; the fil
 :mod:`rnncourse.references`.
 
 Then it runs every mistake of the chapter's catalogue (``MISTAKES``) on the same hidden inputs: the
-solution notebook's set-up and solution cells run in a namespace with numpy, then the mistake's code,
-and each graded function is called as the grader calls it, on the stored inputs as they are (float32
-mostly: the hidden tests that pass float64 compare with the check's tolerance, which absorbs that
-difference as it does for a correct answer). What a mistake gives is stored with every case of each
-function it gets wrong (:mod:`rnncourse.mistakes`); a case on which it raised stores the exception
-type, and matches only a student whose function raised the same type there. A mistake that agrees
-with Keras everywhere, gives no usable result, or that no check can tell apart from another mistake
-stops the reference maker with a message naming it. The files stay under ``autograder/``: anything in
+solution notebook's set-up and solution cells run in a namespace with numpy, then the mistake's
+code, and each graded function is called as the grader calls it, on the stored inputs as they are
+(float32 mostly: the hidden tests that pass float64 compare with the check's tolerance, which
+absorbs that difference as it does for a correct answer). What a mistake gives is stored with every
+case of each function it gets wrong (:mod:`rnncourse.mistakes`); a case on which it raised stores
+the exception type (or that it modified its input), and matches only a student whose function did
+the same there. A mistake that agrees with Keras everywhere, returns the wrong form of result, or
+that no check can tell apart from another mistake stops the reference maker with a message naming
+it. The files stay under ``autograder/``: anything in
 ``solutions/<assignment>/`` would be copied to the students.
 """
 

@@ -6,7 +6,7 @@ exception it raised. When a student's function fails a check, :func:`matching` c
 on that check's cases with every stored mistake, with the check's own tolerance (an output that is
 NaN or infinite must be so at the same places). The hint is shown when exactly one mistake matches
 on every case of the check; a student that raised matches a mistake that raised the same exception
-type on that case. Only numpy is imported here.
+type on that case (or, like it, modified its input in place). Only numpy is imported here.
 """
 
 import re
@@ -18,9 +18,15 @@ from .checks import StudentCodeError, check_equal, unpack
 RAISED = "raised"
 
 
+MODIFIED = "modified its input"
+
+
 def raised_type(function, message):
     """The exception type in a failed call's message ('rnn_forward raised ValueError at line 3: ...'),
-    or None when the call did not raise (not defined, not implemented, modified its input...)."""
+    :data:`MODIFIED` when the call changed its arguments in place, or None when there is nothing to
+    match (not defined, not implemented)."""
+    if re.match(rf"{re.escape(function)} {MODIFIED}", message or ""):
+        return MODIFIED
     found = re.match(rf"{re.escape(function)} raised ([A-Za-z_][A-Za-z0-9_.]*)", message or "")
     return found.group(1) if found else None
 
@@ -94,26 +100,31 @@ def agrees(function, graded, stored, result=None, raised=None):
     return True
 
 
-def matching(function, graded, cases, outcomes, ruled_out=()):
+def matching(function, graded, cases, outcomes):
     """The names of the mistakes that agree with the student on every case of a check.
 
     ``outcomes``: per case, ``(result, raised)``: what the student's function returned, or the
-    exception type it raised (:func:`raised_type`). ``ruled_out``: mistakes the student cannot have
-    made (:func:`ruled_out`)."""
+    exception type it raised (:func:`raised_type`)."""
     if not cases or len(outcomes) != len(cases):
         return []
-    names = set.intersection(*(set(case.get("mistakes", {})) for case in cases)) - set(ruled_out)
+    names = set.intersection(*(set(case.get("mistakes", {})) for case in cases))
     return sorted(name for name in names
                   if all(agrees(function, graded, case["mistakes"][name], result, raised)
                          for case, (result, raised) in zip(cases, outcomes)))
 
 
-def ruled_out(function, stored, passed):
-    """The mistakes of another function whose error shows through in ``function`` (a helper it calls),
-    when the student's own version of that other function passed its checks: a sequence loss that
-    ignores its weights and a cross-entropy reduced to one mean give the same loss, but a student whose
-    cross-entropy passed has not made the second. ``stored``: the function's :func:`references.hints`."""
-    return {name for name, about in stored.items() if about["of"] != function and about["of"] in passed}
+def identify(function, graded, cases, outcomes, stored, passed=()):
+    """The one known mistake a failed check's outcomes match, or None.
+
+    When several match, the mistakes of another function whose error shows through in this one (a
+    helper it calls) are left out if the student's own version of that function passed its tests: a
+    sequence loss that ignores its weights and a cross-entropy reduced to one mean give the same loss,
+    but a student whose cross-entropy passed has not made the second. ``stored``: the function's
+    :func:`rnncourse.references.hints`; ``passed``: the functions whose tests the student passed."""
+    names = matching(function, graded, cases, outcomes)
+    if len(names) > 1:
+        names = [n for n in names if not (stored[n]["of"] != function and stored[n]["of"] in passed)]
+    return names[0] if len(names) == 1 else None
 
 
 def known(cases):

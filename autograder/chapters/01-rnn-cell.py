@@ -75,4 +75,15 @@ def rnn_forward(x, h0, kernel, recurrent_kernel, bias):
     return np.array(states), h  # (time, batch, units)
 ''', hint="Your states are right but stacked along the first axis: h_seq is (batch, time, units), "
           "and np.array of a list of states puts the list's axis first."),
+    Mistake('rnn_forward', 'modifies_h0', code='''
+def rnn_forward(x, h0, kernel, recurrent_kernel, bias):
+    h = h0
+    states = []
+    for t in range(x.shape[1]):
+        h[:] = rnn_cell_forward(x[:, t], h, kernel, recurrent_kernel, bias)  # overwrites h0
+        states.append(h.copy())
+    return np.stack(states, axis=1), h.copy()
+''',
+            hint="Your loop writes each new state into the array h0 the caller gave you (h[:] = ... when h is "
+                 "h0): h = h0 does not copy an array."),
 )

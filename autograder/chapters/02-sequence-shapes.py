@@ -260,4 +260,12 @@ def sequence_loss(logits, targets, weights):
 ''',
             hint="Your loss averages each sequence first and then the sequences: a short sequence counts as much "
                  "as a long one. The weighted average is over all positions at once."),
+    Mistake('softmax', 'softmax_in_place', code='''
+def softmax(z):
+    z -= np.max(z, axis=-1, keepdims=True)  # changes the caller's array
+    e = np.exp(z)
+    return e / np.sum(e, axis=-1, keepdims=True)
+''',
+            hint="An augmented assignment such as z -= ... changes the caller's array: subtract into a new array "
+                 "instead."),
 )

@@ -195,4 +195,27 @@ def stacked_rnn_step(x_t, states, layers):
 ''',
             hint="Your step ignores the states it is given: every layer computes as if its previous state were "
                  "zero."),
+    Mistake('stacked_rnn_forward', 'empties_the_layers_list', code='''
+def stacked_rnn_forward(x, layers):
+    h_seq = x
+    while layers:
+        kernel, recurrent_kernel, bias = layers.pop(0)  # empties the caller's list
+        h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+        states = []
+        for t in range(x.shape[1]):
+            h = np.tanh(h_seq[:, t] @ kernel + h @ recurrent_kernel + bias)
+            states.append(h)
+        h_seq = np.stack(states, axis=1)
+    return h_seq
+''',
+            hint="Your loop takes the layers out of the caller's list (pop): read the list without changing it."),
+    Mistake('stacked_rnn_step', 'step_writes_into_states', code='''
+def stacked_rnn_step(x_t, states, layers):
+    below = x_t
+    for l, (kernel, recurrent_kernel, bias) in enumerate(layers):
+        states[l] = np.tanh(below @ kernel + states[l] @ recurrent_kernel + bias)  # the caller's list
+        below = states[l]
+    return below, states
+''',
+            hint="Your step writes the new states into the caller's list states: build a new list for them."),
 )

@@ -405,10 +405,9 @@ def known_mistakes(session, assignment, step, options, deadline, passed):
             return found
         if not wrong:
             continue
-        names = mistakes.matching(function, graded, cases, outcomes,
-                                  mistakes.ruled_out(function, assignment.mistakes.get(function, {}), passed))
-        if len(names) == 1 and names[0] not in found:
-            found.append(names[0])
+        name = mistakes.identify(function, graded, cases, outcomes, assignment.mistakes[function], passed)
+        if name and name not in found:
+            found.append(name)
     return found
 
 
