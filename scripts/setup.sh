@@ -64,9 +64,11 @@ fi
 # Debian packages: bubblewrap, the sandbox in which the grader runs student code
 # (rnncourse/grading/sandbox.py), and chromium, the browser of tests/test_browser.py (driven by pip's
 # playwright; never `playwright install`, which downloads a browser). Installed when run as root.
+# And postgresql, the server tests/test_postgres.py starts for itself (the gradebook on --db postgresql://).
 missing=()
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing ${missing[*]} with apt-get"
@@ -74,6 +76,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
     echo "setup: not found: ${missing[*]} (e.g. sudo apt-get install ${missing[*]}): bubblewrap is the grader's" \
-         "sandbox, chromium runs the browser tests (skipped without it)"
+         "sandbox, chromium runs the browser tests and postgresql the gradebook tests (skipped without them)"
   fi
 fi

@@ -31,12 +31,14 @@ student's notebook never stops the others; Ctrl-C stops and keeps what was grade
 
 import argparse
 import difflib
+import itertools
 import json
 import os
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -46,7 +48,7 @@ from .. import feedback, references
 from ..course import assignments
 from ..feedback import feedback_page
 from ..paths import ASSIGNMENT_NOTEBOOK, REFERENCES, ROOT
-from . import engine, export, fit, gradebook, intake, report, sandbox, tables, timing
+from . import engine, export, fit, gradebook, intake, report, runner, sandbox, store, tables, timing
 
 
 class InstructorError(Exception):
@@ -106,14 +108,14 @@ def read_submission(path):
     return nb
 
 
-def open_gradebook(course, assignment, points):
+def open_gradebook(course, assignment, points, url=None):
     """nbgrader's gradebook of the course directory (:mod:`.gradebook`), or InstructorError."""
     os.environ.update(PATH=nbgrader_env()["PATH"])  # nbgrader's commands shell out to this environment's scripts
     try:
-        return gradebook.Gradebook(course, assignment, points)
+        return gradebook.Gradebook(course, assignment, points, url)
     except Exception as error:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise InstructorError(f"nbgrader's gradebook {course / 'gradebook.db'} cannot be used: "
+        raise InstructorError(f"nbgrader's gradebook {store.shown(url or store.default_url(course))} cannot be used: "
                               f"{type(error).__name__}: {detail}") from None
 
 
@@ -136,13 +138,14 @@ class Progress:
         self.total, self.done, self.stream, self.start = total, 0, stream, time.monotonic()
         self.tty = stream.isatty()
 
-    def step(self, result, max_score):
+    def step(self, result, max_score, workers=0):
         self.done += 1
         elapsed = time.monotonic() - self.start
         eta = elapsed / self.done * (self.total - self.done)
         if self.tty:
             bar = "#" * (30 * self.done // self.total)
-            self.stream.write(f"\r[{bar:<30}] {self.done}/{self.total}  ETA {eta:4.0f} s ")
+            self.stream.write(f"\r[{bar:<30}] {self.done}/{self.total}  {self.done / max(elapsed, 1e-9):5.1f}/s  "
+                              f"ETA {eta:4.0f} s  {workers} worker(s) ")
             if self.done == self.total:
                 self.stream.write("\n")
         else:
@@ -162,7 +165,8 @@ def check_sandbox(unprotected):
     return missing
 
 
-def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotected=False, out=sys.stdout):
+def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotected=False, out=sys.stdout,
+                scheduler=None, db=None):
     """Grade every submission found in ``submissions``; return (results, ignored, kept, csv path)."""
     if assignment not in assignments():
         raise InstructorError(f"unknown assignment {assignment!r}; the course has: {', '.join(assignments())}")
@@ -195,30 +199,33 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
               + (f"; missing: {', '.join(missing)}" if missing else ""), file=out)
         # nbgrader's gradebook opens (imports, schema, cells: half a second) while the sandboxes grade
         opener = ThreadPoolExecutor(1)
-        opening = opener.submit(timed, "gradebook: open", open_gradebook, course, assignment, trusted.points)
+        opening = opener.submit(timed, "gradebook: open", open_gradebook, course, assignment, trusted.points, db)
         opener.shutdown(wait=False)  # the one task still runs; its thread ends with it
         kept = [s for s in found if not regrade and graded_before(course, assignment, s.student_id)]
         work = [(s, nb) for s, nb in zip(found, notebooks) if s not in kept]
         for s, _ in work:
             keep_copy(s, course, assignment)
     results, progress = [], Progress(len(work))
-    pool = ThreadPoolExecutor(max(1, jobs))
+    local = [(sub, nb) for sub, nb in work if isinstance(nb, str)]  # missing or invalid: nothing to run
+    course_print = runner.fingerprint()  # each worker must hold the same course
+    tasks = [runner.Task(assignment, sub.student_id, sub.name, sub.entry, nbformat.writes(nb).encode(), options,
+                         course_print, sub.lms, sub.lms_id) for sub, nb in work if not isinstance(nb, str)]
     started = time.perf_counter()
     try:
-        futures = [pool.submit(grade_one, trusted, sub, nb, options) for sub, nb in work]
-        for future in as_completed(futures):
-            result, outcome, cell_ids = future.result()
-            with timing.phase("save: record, gradebook, feedback page"):
-                save(course, assignment, trusted, result, outcome, opening.result(), cell_ids)
-            results.append(result)
-            progress.step(result, sum(trusted.points.values()))
+        graded = ((None, grade_one(trusted, sub, nb, options)) for sub, nb in local)
+        with runner.Runner(jobs, scheduler, len(tasks), out) as cluster:
+            for task, record in itertools.chain(graded, cluster.grade(tasks)):
+                result, outcome, cell_ids = record if not isinstance(record, str) else (not_graded(task, record, trusted),
+                                                                                       None, {})
+                with timing.phase("save: record, gradebook, feedback page"):
+                    save(course, assignment, trusted, result, outcome, opening.result(), cell_ids)
+                results.append(result)
+                progress.step(result, sum(trusted.points.values()), cluster.workers)
     except KeyboardInterrupt:
         print(f"\ninterrupted: {len(results)} of {len(work)} graded and kept; run again for the rest", file=out)
-        pool.shutdown(wait=False, cancel_futures=True)
         engine.stop_all()
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
         timing.SPENT["grading (sandboxed), save included"] = time.perf_counter() - started
         if opening.exception() is None:  # waits for it: a gradebook that could not open was said above
             opening.result().close()
@@ -306,10 +313,20 @@ def grade_one(trusted, sub, nb, options):
     return result, outcome, cell_grade_ids(nb)
 
 
+def not_graded(task, reason, trusted):
+    """The Result of a student whose task failed on every try: listed, not in the gradebook (a later
+    run grades it again), no feedback page."""
+    return Result(task.student_id, task.name, task.entry, status=runner.NOT_GRADED, tests={g: 0.0 for g in trusted.points},
+                  reason=f"grader error: {reason}", review="not graded: run the command again for this student")
+
+
 def save(course, assignment, trusted, result, outcome, gradebook, cell_ids=None):
     """The student's JSON record, gradebook entry and feedback page."""
     folder = course / "grades" / assignment
     folder.mkdir(parents=True, exist_ok=True)
+    if result.status == runner.NOT_GRADED:
+        (folder / f"{result.student_id}.json").write_text(json.dumps(asdict(result), ensure_ascii=False, indent=1))
+        return
     try:
         gradebook.record(result)
     except Exception as error:  # the CSV and feedback still have the grade
@@ -331,17 +348,44 @@ def shorten(text, width=200):
     return cut.rstrip(" ;,:") + "… (in full in the CSV)"
 
 
+SCREENFUL = 40  # lines of a summary that lists students; beyond, it counts them (the CSV lists every one)
+
+
+def capped(lines, out, more="see the CSV"):
+    """Print at most SCREENFUL of ``lines``, then how many more there are."""
+    for line in lines[:SCREENFUL]:
+        print(line, file=out)
+    if len(lines) > SCREENFUL:
+        print(f"  ... and {len(lines) - SCREENFUL} more: {more}", file=out)
+
+
+def print_aggregate(results, ignored, kept, max_score, out=sys.stdout):
+    """A class beyond a screenful: scores and statuses counted, then the students to look at (capped)."""
+    scores = Counter(r.score for r in results)
+    print("  scores:   " + "; ".join(f"{score:g} / {max_score:g}: {n}" for score, n in sorted(scores.items(), reverse=True)),
+          file=out)
+    print("  statuses: " + "; ".join(f"{status} {n}" for status, n in Counter(r.status for r in results).most_common())
+          + (f"; already graded, kept (--regrade to grade again) {len(kept)}" if kept else "")
+          + (f"; ignored entries {len(ignored)}" if ignored else ""), file=out)
+    look = [f"  {r.student_id}: {r.score:g} / {max_score:g}  {r.status}: {shorten(r.reason, 150)}" + (
+        f"  REVIEW: {r.review}" if r.review else "") for r in results if r.status != "graded" or r.review]
+    capped(look + [f"  ignored {i.entry}: {i.reason}" for i in ignored], out)
+
+
 def print_summary(assignment, results, ignored, kept, max_score, csv_path, course, out=sys.stdout):
     print(f"{assignment}: {len(results)} submissions graded, max score {max_score:g}", file=out)
     width = max([len(r.student_id) for r in results] + [8])
-    for r in results:
+    listed = len(results) + len(kept) + len(ignored) <= SCREENFUL  # else counted (the CSV lists every student)
+    if not listed:
+        print_aggregate(results, ignored, kept, max_score, out)
+    for r in results if listed else []:
         note = "" if r.reason == "all tests passed" else f"  {r.status}: {shorten(r.reason)}"
         print(f"  {r.student_id:<{width}}  {r.score:>5g} / {max_score:g}{note}", file=out)
         if r.review:
             print(f"  {'':<{width}}  REVIEW: {r.review}", file=out)
-    for s in kept:
+    for s in kept if listed else []:
         print(f"  {s.student_id:<{width}}  already graded: kept (--regrade to grade again)", file=out)
-    for i in ignored:
+    for i in ignored if listed else []:
         print(f"  ignored {i.entry}: {i.reason}", file=out)
     records = report.load_records(course, assignment)
     if records:  # the class so far (every batch), not only this run
@@ -399,7 +443,7 @@ def find_assignments(class_folder):
     return found, skipped
 
 
-def grade_all(class_folder, course, jobs=2, regrade=False, unprotected=False, out=sys.stdout):
+def grade_all(class_folder, course, jobs=2, regrade=False, unprotected=False, out=sys.stdout, scheduler=None, db=None):
     """Grade every assignment found in ``class_folder``; return ([AssignmentRun], skipped entries)."""
     found, skipped = find_assignments(class_folder)
     course = Path(course).resolve()
@@ -416,7 +460,7 @@ def grade_all(class_folder, course, jobs=2, regrade=False, unprotected=False, ou
         run = AssignmentRun(assignment, found[assignment])
         try:
             run.results, run.ignored, run.kept, _ = grade_class(assignment, found[assignment], course, jobs,
-                                                                regrade, unprotected, out)
+                                                                regrade, unprotected, out, scheduler, db)
         except InstructorError as error:
             run.error = str(error)
             print(f"{assignment}: not graded: {error}", file=out)
@@ -447,13 +491,11 @@ def print_class_summary(runs, skipped, course, out=sys.stdout):
     for run in runs:
         if run.error:
             print(f"{run.assignment}: not graded: {run.error}", file=out)
-        for i in run.ignored:
-            print(f"{run.assignment}: ignored {i.entry}: {i.reason}", file=out)
-        for r in run.results:
-            if r.status != "graded":
-                print(f"{run.assignment}: {r.student_id}: {r.status}: {shorten(r.reason)}", file=out)
-            if r.review:
-                print(f"{run.assignment}: {r.student_id}: REVIEW: {r.review}", file=out)
+        capped([f"{run.assignment}: ignored {i.entry}: {i.reason}" for i in run.ignored]
+               + [f"{run.assignment}: {r.student_id}: {r.status}: {shorten(r.reason)}" for r in run.results
+                  if r.status != "graded"]
+               + [f"{run.assignment}: {r.student_id}: REVIEW: {r.review}" for r in run.results if r.review], out,
+               f"see {course / 'grades' / run.assignment}.csv")
     for entry, why in skipped:
         print(f"skipped {entry}: {why}", file=out)
     graded_now = [run for run in runs if not run.error]
@@ -488,7 +530,13 @@ def main(argv=None):
                              "assignment, named like it (e.g. 01-rnn-cell/)")
     parser.add_argument("--course-dir", default=str(ROOT), help="where gradebook.db, submitted/, grades/ and "
                                                                 "feedback/ go (default: the repository root)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded side by side")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="submissions graded side by side: the local Dask cluster's worker processes")
+    parser.add_argument("--scheduler", metavar="ADDRESS", default=os.environ.get(runner.SCHEDULER_ENV),
+                        help=f"grade on an existing Dask cluster, e.g. tcp://HOST:8786 (default: ${runner.SCHEDULER_ENV}; "
+                             "unset: a local cluster of --jobs workers)")
+    parser.add_argument("--db", metavar="URL", help="nbgrader's gradebook, any SQLAlchemy URL nbgrader accepts, e.g. "
+                                                    "postgresql://USER@HOST/DB (default: sqlite:///COURSE_DIR/gradebook.db)")
     parser.add_argument("--regrade", action="store_true", help="grade again students already graded")
     parser.add_argument("--unprotected", action="store_true",
                         help="grade even where student code cannot be sandboxed (trust every student)")
@@ -500,13 +548,15 @@ def main(argv=None):
     course = Path(args.course_dir).resolve()
     try:
         if args.class_folder is not None:
-            runs, skipped = grade_all(args.class_folder, args.course_dir, args.jobs, args.regrade, args.unprotected)
+            runs, skipped = grade_all(args.class_folder, args.course_dir, args.jobs, args.regrade, args.unprotected,
+                                      scheduler=args.scheduler, db=args.db)
             print_class_summary(runs, skipped, course)
             print_export_notes(course)
             return 2 if any(run.error for run in runs) else 0
         results, ignored, kept, csv_path = grade_class(args.assignment, args.submissions, args.course_dir,
-                                                       args.jobs, args.regrade, args.unprotected)
-    except InstructorError as error:
+                                                       args.jobs, args.regrade, args.unprotected,
+                                                       scheduler=args.scheduler, db=args.db)
+    except (InstructorError, runner.ClusterError) as error:
         print(f"grade: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -15,12 +15,14 @@ it stores:
 import hashlib
 import importlib.util
 import sys
+import time
 import types
 import warnings
 from functools import cache
 from pathlib import Path
 
 from ..paths import ASSIGNMENT_NOTEBOOK, SOLUTIONS
+from . import store
 
 NOTEBOOK = Path(ASSIGNMENT_NOTEBOOK).stem
 
@@ -71,12 +73,12 @@ def stamp(assignment):
 class Gradebook:
     """The course directory's ``gradebook.db``: the assignment's cells, then each student's scores."""
 
-    def __init__(self, course, assignment, points):
+    def __init__(self, course, assignment, points, url=None):
         api = nbgrader_api()
-        self.assignment, self.path = assignment, Path(course) / "gradebook.db"
-        self.url, self.mark = f"sqlite:///{self.path}", Path(course) / "grades" / assignment / ".cells"
+        self.assignment, self.url = assignment, url or store.default_url(course)
+        self.mark = Path(course) / "grades" / assignment / f".cells-{hashlib.sha256(self.url.encode()).hexdigest()[:12]}"
         warnings.simplefilter("ignore")  # nbgrader's deprecation and SQLAlchemy's session warnings, all run long
-        self.db = api.Gradebook(self.url)
+        self.db, self.committed = api.Gradebook(self.url), 0.0
         self.db.update_or_create_assignment(assignment)
         if not self.saved(api, points):
             self.save_cells()
@@ -108,15 +110,34 @@ class Gradebook:
             return False
 
     def record(self, result):
+        """The student's submission with its scores: the rows nbgrader's ``add_submission`` makes, with the
+        scores set as they are made, committed at most a second later (:meth:`commit`; a client killed
+        before that grades those students again on the next run, their JSON record being written)."""
+        api = nbgrader_api()
         if self.graded(result.student_id):
             self.db.remove_submission(self.assignment, result.student_id)
-        self.db.update_or_create_student(result.student_id, first_name=result.name)
-        self.db.add_submission(self.assignment, result.student_id)
-        for grade_id, points in result.tests.items():
-            grade = self.db.find_grade(grade_id, NOTEBOOK, self.assignment, result.student_id)
-            grade.auto_score = points
-        self.db.db.commit()
+        student = self.db.db.get(api.Student, result.student_id) or api.Student(id=result.student_id)
+        student.first_name = result.name
+        assignment = self.db.find_assignment(self.assignment)
+        submission = api.SubmittedAssignment(assignment=assignment, student=student)
+        for notebook in assignment.notebooks:
+            submitted = api.SubmittedNotebook(notebook=notebook, assignment=submission)
+            for cell in notebook.grade_cells:
+                api.Grade(cell_id=cell.id, notebook=submitted, auto_score=result.tests.get(cell.name))
+            for cell in [*notebook.solution_cells, *notebook.task_cells]:
+                api.Comment(cell_id=cell.id, notebook=submitted)
+            for cell in notebook.task_cells:
+                api.Grade(cell_id=cell.id, notebook=submitted)
+        self.db.db.add(submission)
+        self.commit(at_most_every=1.0)
+
+    def commit(self, at_most_every=0.0):
+        """Commit what :meth:`record` wrote (one transaction a second, not one a student)."""
+        if time.monotonic() - self.committed >= at_most_every:
+            self.db.db.commit()
+            self.committed = time.monotonic()
 
     def close(self):
+        self.commit()
         self.db.close()
 

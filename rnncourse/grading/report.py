@@ -36,6 +36,8 @@ from ..feedback import STYLE
 TOP_FAILURES = 20  # rows of the failure table
 SLOWEST = 5  # rows of the slowest submissions
 MAX_BARS = 40  # past this many possible scores, the histogram uses ranges
+LISTED = 500  # rows of a list of students (to look at, all students): the page stays small for any class
+NAMES = 100  # students named per failure; the CSV has every one
 PASSED = "all tests passed"
 
 REPORT_STYLE = STYLE + """
@@ -453,17 +455,19 @@ def render(assignment, records, points, generated=None):
                      [[f"<code>{esc(t)}</code>", f"<span class='key'>{esc(key)}</span>", len(who),
                        f"<span class='example'>{esc(who[0][1])}</span>",
                        f"<details><summary>{len(who)} student{'s' if len(who) > 1 else ''}</summary>"
-                       + ", ".join(esc(s) for s, _ in who) + "</details>"]
+                       + ", ".join(esc(s) for s, _ in who[:NAMES])
+                       + (f" and {len(who) - NAMES} more (see the CSV)" if len(who) > NAMES else "") + "</details>"]
                       for t, key, who in groups[:TOP_FAILURES]], numeric=(2,))]
 
     flags = flagged(records)
     parts += ["<h2 id='review'>Students to look at</h2>",
               "<p>The grader's review notes (code that uses risky modules, hung or ended its process; they never "
               "change a score) and the notebooks that could not be graded.</p>",
-              _table(f"{len(flags)} student{'s' if len(flags) != 1 else ''} to look at",
+              _table(f"{len(flags)} student{'s' if len(flags) != 1 else ''} to look at"
+                     + (f" (the first {LISTED}; the CSV has every one)" if len(flags) > LISTED else ""),
                      ["student", "name", "score", "status", "why"],
                      [[f"<code>{esc(r['student_id'])}</code>", esc(r["name"]), f"{float(r['score']):g}",
-                       esc(r["status"]), esc(why)] for r, why in flags], numeric=(2,))]
+                       esc(r["status"]), esc(why)] for r, why in flags[:LISTED]], numeric=(2,))]
 
     raised = cell_failures(records)
     parts += ["<h2 id='cells'>Cells that raised when graded</h2>",
@@ -499,11 +503,12 @@ def render(assignment, records, points, generated=None):
     marks = {True: "<span class='passed'><span aria-hidden='true'>✓</span><span class='sr'>passed</span></span>",
              False: "<span class='failed'><span aria-hidden='true'>✗</span><span class='sr'>failed</span></span>"}
     parts += ["<h2 id='students'>All students</h2>",
-              _table(f"{len(records)} students, by id", ["student", "name", "score", "status",
+              _table(f"{len(records)} students, by id" + (f" (the first {LISTED}; the CSV has every one)"
+                                                          if len(records) > LISTED else ""), ["student", "name", "score", "status",
                                                          *(f"<code>{esc(t)}</code>" for t in points)],
                      [[f"<code>{esc(r['student_id'])}</code>", esc(r["name"]), f"{float(r['score']):g}",
                        esc(r["status"]), *(marks[passed(r, t, points)] if r["status"] == "graded" else "–"
-                                           for t in points)] for r in records], numeric=(2,))]
+                                           for t in points)] for r in records[:LISTED]], numeric=(2,))]
     return _page(assignment, parts)
 
 

@@ -1,0 +1,245 @@
+"""Where submissions are graded: Dask ``distributed`` workers, on this machine or on a cluster.
+
+A task grades one submission: a :class:`Task` (the notebook's bytes, the assignment, the options)
+goes to a worker, which runs the student's code in its own sandbox and judges it against its own
+copy of the course; the result comes back as plain records (``command.Result``, ``engine.Outcome``)
+and the client, the only writer, saves it at once.
+
+- By default the command starts a ``LocalCluster`` of its own on 127.0.0.1 (``jobs`` worker
+  processes, one thread each) and stops it at the end. One worker (``--jobs 1``, or a single
+  submission) is a worker thread in this process (``processes=False``): still Dask, without the
+  seconds that starting worker processes costs.
+- ``scheduler`` (``--scheduler tcp://HOST:8786``, or ``RNNCOURSE_SCHEDULER``) sends the same tasks
+  to an existing cluster instead.
+
+Before its first task a worker proves it holds the same course as the client
+(:func:`fingerprint` of ``solutions/``, the references and the ``rnncourse`` package, and the
+sandbox's packages) and a working sandbox; otherwise it is refused, with one message naming it
+(:class:`ClusterError`). A worker killed mid-task costs only that task, which Dask runs again
+elsewhere: the client receives each result once. A task that fails on every try leaves its student
+"not graded" with the reason; a scheduler that goes away ends the run (:class:`ClusterError`).
+"""
+
+import functools
+import hashlib
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, replace
+
+from ..paths import ROOT
+from . import engine, sandbox
+from . import command  # noqa: E402 (command imports this module: its names are used at run time only)
+
+RETRIES = 2  # a task that raised runs again this many times (a killed worker: Dask's allowed-failures)
+SCHEDULER_ENV = "RNNCOURSE_SCHEDULER"
+NOT_GRADED = "not graded"  # the status of a student whose task failed on every try
+
+
+class ClusterError(Exception):
+    """The cluster cannot grade (a refused worker, a lost scheduler): one message, the run ends."""
+
+
+class Refused(Exception):
+    """Raised on a worker that must not grade: it differs from the client, or has no sandbox."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One submission to grade: plain values only. ``student_id``, ``name``, ``entry``, ``lms`` and
+    ``lms_id`` are what ``command.grade_one`` reads of a submission."""
+
+    assignment: str
+    student_id: str
+    name: str
+    entry: str
+    notebook: bytes
+    options: engine.Options
+    course: tuple  # the client's fingerprint: ((part, digest), ...)
+    lms: str = ""  # the LMS that named the submission, and its id of the student (command.Result carries them)
+    lms_id: str = ""
+
+
+PARTS = {  # what a worker must share with the client: name -> (folder, file pattern)
+    "solutions/": ("solutions", "*"),
+    "the references (autograder/references, autograder/chapters)": ("autograder", "*"),
+    "the rnncourse package": ("rnncourse", "*.py"),
+    "the sandbox's packages (.venv/sandbox/.pins)": (None, None),
+}
+PACKAGE = "the rnncourse package"
+
+
+def digest_of(root, folder, pattern):
+    """sha256 of the files under ``root / folder`` (names and bytes); of the sandbox's pins for None."""
+    digest = hashlib.sha256()
+    if folder is None:
+        pins = command.sandbox_site() / ".pins"
+        digest.update(pins.read_bytes() if pins.is_file() else b"missing")
+        return digest.hexdigest()
+    base = root / folder
+    for path in sorted(p for p in base.rglob(pattern) if p.is_file() and "__pycache__" not in p.parts):
+        if folder == "autograder" and path.relative_to(base).parts[0] not in ("references", "chapters"):
+            continue
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@functools.cache
+def running_package(root=ROOT):
+    """The package's digest when this process first asked: the code it runs, even if the files change
+    later under a long-lived worker."""
+    return digest_of(root, *PARTS[PACKAGE])
+
+
+def fingerprint(root=ROOT):
+    """((part, sha256), ...) of the course files that decide a grade, as this process holds them."""
+    return tuple((name, running_package(root) if name == PACKAGE else digest_of(root, *where))
+                 for name, where in PARTS.items())
+
+
+def check_worker(course, unprotected, dask_worker=None):
+    """On a worker: why it must not grade (one line), or "" when it may. Checked once per worker."""
+    key = (course, unprotected)
+    cached = getattr(dask_worker, "rnncourse_check", None)
+    if cached and cached[0] == key:
+        return cached[1]
+    mine = dict(fingerprint())
+    differ = [name for name, digest in course if mine.get(name) != digest]
+    why = f"its {', '.join(differ)} differ from the client's" if differ else ""
+    if not why and not command.sandbox_site().is_dir():
+        why = f"it has no {command.sandbox_site()} (run `bash scripts/setup.sh` there)"
+    if not why and not unprotected and sandbox.missing_protections():
+        why = f"it cannot sandbox student code ({', '.join(sandbox.missing_protections())} missing: {sandbox.HOW})"
+    if dask_worker is not None:
+        dask_worker.rnncourse_check = (key, why)
+    return why
+
+
+def grade_task(task):
+    """On a worker: grade one submission; (Result, Outcome, cell grade_ids), as the client saves them."""
+    import nbformat
+    from distributed import get_worker
+
+    worker = get_worker()
+    why = check_worker(task.course, task.options.unprotected, dask_worker=worker)
+    if why:
+        raise Refused(f"worker {worker.address} ({worker.name}) is refused: {why}")
+    loaded = worker.__dict__.setdefault("rnncourse_assignments", {})  # this worker's, per course version
+    if (task.assignment, task.course) not in loaded:
+        loaded[(task.assignment, task.course)] = engine.load_assignment.__wrapped__(task.assignment)
+    trusted = loaded[(task.assignment, task.course)]
+    nb = nbformat.reads(task.notebook.decode("utf-8"), as_version=4)
+    return command.grade_one(trusted, task, nb, replace(task.options, python_paths=(str(command.sandbox_site()),)))
+
+
+class Runner:
+    """A Dask client for one run: ``with Runner(jobs, scheduler, tasks) as runner: runner.grade(...)``."""
+
+    def __init__(self, jobs=1, scheduler=None, tasks=None, out=sys.stdout):
+        self.jobs, self.out = max(1, jobs), out
+        self.scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+        self.in_process = not self.scheduler and (self.jobs == 1 or (tasks is not None and tasks <= 1))
+        self.client = self.cluster = None
+        self.workers, self._counted = 0, 0.0
+
+    def __enter__(self):
+        from distributed import Client, LocalCluster
+
+        for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"] + ["distributed"]:
+            logging.getLogger(name).setLevel(logging.CRITICAL)  # a killed worker, a lost scheduler: handled and said
+        try:
+            if self.scheduler:
+                self.client = Client(self.scheduler, timeout="20s", set_as_default=False)
+                where = f"the cluster at {self.scheduler}"
+            else:
+                where = {} if self.in_process else {"host": "127.0.0.1"}  # in-process: no port at all
+                self.cluster = LocalCluster(n_workers=1 if self.in_process else self.jobs, threads_per_worker=1,
+                                            processes=not self.in_process, dashboard_address=None,
+                                            silence_logs=logging.CRITICAL, **where)
+                self.client = Client(self.cluster, set_as_default=False)
+                where = ("a Dask worker thread in this process" if self.in_process
+                         else f"a local Dask cluster of {self.jobs} worker processes")
+        except Exception as error:  # noqa: BLE001 (no scheduler there, no port free, a worker that cannot start)
+            self.close()
+            what = f"no Dask scheduler at {self.scheduler}" if self.scheduler else "the local Dask cluster did not start"
+            raise ClusterError(f"{what}: {type(error).__name__}: {error}") from None
+        self.count_workers(force=True)
+        services = self.client.scheduler_info().get("services", {})  # the local cluster starts no dashboard
+        dashboard = self.client.dashboard_link if self.scheduler and "dashboard" in services else ""
+        print(f"grading on {where}: {self.workers} worker(s)" + (f"; dashboard {dashboard}" if dashboard else ""),
+              file=self.out, flush=True)
+        return self
+
+    def __exit__(self, kind, *rest):
+        if kind is KeyboardInterrupt:  # an in-process worker is busy with a sandbox: end it first
+            engine.stop_all()
+        self.close()
+
+    def close(self):
+        for thing in (self.client, self.cluster):
+            if thing is not None:
+                try:
+                    thing.close()
+                except Exception:  # noqa: BLE001 (a lost scheduler: nothing left to close)
+                    pass
+        self.client = self.cluster = None
+
+    def count_workers(self, force=False):
+        """The number of workers, asked of the scheduler at most every 2 s (the progress bar shows it)."""
+        if force or time.monotonic() - self._counted > 2:
+            try:
+                self.workers = len(self.client.scheduler_info(n_workers=-1)["workers"])
+            except Exception:  # noqa: BLE001 (asked again later)
+                pass
+            self._counted = time.monotonic()
+        return self.workers
+
+    def refuse_differing_workers(self, course, unprotected):
+        """Ask every worker now: refuse the run, naming each worker that may not grade, and why."""
+        try:
+            answers = self.client.run(check_worker, course, unprotected)
+        except Exception as error:  # noqa: BLE001 (a worker left meanwhile, a lost scheduler)
+            raise ClusterError(f"the workers could not be checked ({type(error).__name__}: {error})") from None
+        refused = [f"worker {address} is refused: {why}" for address, why in sorted(answers.items()) if why]
+        if refused:
+            raise ClusterError("; ".join(refused) + " (every worker needs the client's repository, .venv with "
+                               ".venv/sandbox, and bubblewrap)")
+        if not answers:
+            raise ClusterError(f"the cluster at {self.scheduler} has no worker")
+
+    def grade(self, tasks):
+        """Yield (task, record) per task as each finishes: ``record`` is what :func:`grade_task` returned,
+        or the reason (a string) its task failed on every try. Raises ClusterError when the cluster
+        cannot go on (a refused worker, the scheduler gone)."""
+        from distributed import as_completed
+        from distributed.client import FutureCancelledError
+
+        if not tasks:
+            return
+        self.refuse_differing_workers(tasks[0].course, tasks[0].options.unprotected)
+        futures = {self.client.submit(grade_task, task, key=f"grade-{task.assignment}-{task.student_id}-{i}",
+                                      retries=RETRIES, pure=False): task for i, task in enumerate(tasks)}
+        try:
+            for future in as_completed(futures, loop=self.client.loop):
+                task = futures.pop(future)
+                try:
+                    record = future.result()
+                except Refused as error:
+                    raise ClusterError(str(error)) from None
+                except (FutureCancelledError, OSError) as error:
+                    raise ClusterError(self.lost(error)) from None
+                except Exception as error:  # noqa: BLE001 (failed on every try: this student only)
+                    if self.client.status not in ("running", "connecting"):
+                        raise ClusterError(self.lost(error)) from None
+                    record = f"{type(error).__name__}: {engine.clean(error)}"
+                self.count_workers()
+                yield task, record
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def lost(self, error):
+        where = self.scheduler or "the local cluster"
+        return (f"the Dask scheduler at {where} went away ({type(error).__name__}); everything graded so far is "
+                "kept: start the scheduler again and run the same command for the rest")
