@@ -58,12 +58,21 @@ def test_the_gradebook_on_postgresql_has_the_csvs_scores_and_nbgrader_export_rea
 
 
 def test_a_later_run_against_postgresql_keeps_who_is_graded(postgres_url, tmp_path):
+    """The same command again on the same course: the student graded by the first run is kept, and the
+    PostgreSQL gradebook holds their submission once."""
+    from nbgrader.api import Gradebook
+
     (tmp_path / "class").mkdir()
-    build(ASSIGNMENT, "solution", load(ASSIGNMENT)["solution"], tmp_path / "class")
-    done = subprocess.run([sys.executable, ROOT / "autograder" / "grade.py", ASSIGNMENT, tmp_path / "class",
-                           "--course-dir", tmp_path / "course", "--db", postgres_url, "--jobs", "1"],
-                          capture_output=True, text=True, cwd=ROOT)
+    build(ASSIGNMENT, "carol", load(ASSIGNMENT)["solution"], tmp_path / "class")
+    command = [sys.executable, ROOT / "autograder" / "grade.py", ASSIGNMENT, tmp_path / "class",
+               "--course-dir", tmp_path / "course", "--db", postgres_url, "--jobs", "1"]
+    first = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert first.returncode == 0 and "carol" in first.stdout and "already graded: kept" not in first.stdout, first.stdout + first.stderr
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0 and "already graded: kept" in done.stdout, done.stdout + done.stderr
+    with Gradebook(postgres_url) as gradebook:
+        students = [s.student.id for s in gradebook.assignment_submissions(ASSIGNMENT)]
+    assert students.count("carol") == 1
 
 
 def test_messages_never_show_the_databases_password(tmp_path):

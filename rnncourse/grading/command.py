@@ -109,10 +109,17 @@ def read_submission(path):
 
 
 def open_gradebook(course, assignment, points, url=None):
-    """nbgrader's gradebook of the course directory (:mod:`.gradebook`), or InstructorError."""
+    """nbgrader's gradebook of the course directory (:mod:`.gradebook`), or InstructorError. It mirrors the
+    students' records: one a killed run wrote before its gradebook committed is recorded again here."""
     os.environ.update(PATH=nbgrader_env()["PATH"])  # nbgrader's commands shell out to this environment's scripts
     try:
-        return gradebook.Gradebook(course, assignment, points, url)
+        book = gradebook.Gradebook(course, assignment, points, url)
+        folder = course / "grades" / assignment
+        missing = {p.stem for p in folder.glob("*.json")} - book.recorded() if folder.is_dir() else set()
+        for record in (json.loads((folder / f"{student}.json").read_text()) for student in sorted(missing)):
+            if record.get("status") != runner.NOT_GRADED:
+                book.record(Result(**{k: v for k, v in record.items() if k in Result.__dataclass_fields__}))
+        return book
     except Exception as error:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise InstructorError(f"nbgrader's gradebook {store.shown(url or store.default_url(course))} cannot be used: "
@@ -190,7 +197,7 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
             wrong = fit.mismatch(assignment, [nb for nb in notebooks if not isinstance(nb, str)])
         if wrong:  # before anything is written
             raise InstructorError(wrong)
-        course.mkdir(parents=True, exist_ok=True)
+        (course / "grades").mkdir(parents=True, exist_ok=True)
         try:
             feedback.install_mathjax(course / "feedback")
         except OSError as error:  # the pages still work, with the math as TeX
@@ -243,8 +250,10 @@ def timed(name, function, *args):
 
 
 def graded_before(course, assignment, student_id):
-    """Whether a student was graded in an earlier run: their record (the gradebook mirrors it)."""
-    return (course / "grades" / assignment / f"{student_id}.json").is_file()
+    """Whether a student was graded in an earlier run: their record (the gradebook mirrors it), unless
+    their task failed on every try then (not graded: this run grades them)."""
+    path = course / "grades" / assignment / f"{student_id}.json"
+    return path.is_file() and json.loads(path.read_text(encoding="utf-8")).get("status") != runner.NOT_GRADED
 
 
 def write_reports(course, assignment, points, out=sys.stdout):

@@ -109,6 +109,12 @@ class Gradebook:
         except nbgrader_api().MissingEntry:
             return False
 
+    def recorded(self):
+        """The ids of the students who have a submission of the assignment in the gradebook (one query)."""
+        api = nbgrader_api()
+        query = self.db.db.query(api.SubmittedAssignment.student_id).join(api.Assignment)
+        return {student for (student,) in query.filter(api.Assignment.name == self.assignment)}
+
     def record(self, result):
         """The student's submission with its scores: the rows nbgrader's ``add_submission`` makes, with the
         scores set as they are made, committed at most a second later (:meth:`commit`; a client killed
