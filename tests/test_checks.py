@@ -321,3 +321,11 @@ def test_an_array_of_python_objects_is_judged_by_the_numbers_it_holds():
     blobs = []  # what cannot cross says what it is, not "Unsupported"
     with pytest.raises(StudentCodeError, match="should be a numpy array, but it is a generator$"):
         checks.check_array("rnn_cell_forward", worker.unpack(worker.pack((x for x in []), blobs), blobs), expected)
+
+
+def test_an_empty_list_of_indices_is_as_good_as_an_empty_integer_array():
+    """A list of integers is taken for indices, the empty one too; np.array([]) (float64) is still refused."""
+    checks.check_equal("encode", [], np.zeros(0, dtype=np.int32))
+    with pytest.raises(StudentCodeError, match="expected an integer dtype"):
+        checks.check_equal("encode", np.array([]), np.zeros(0, dtype=np.int32))
+    checks.check_equal("encode", [4, 2], np.array([4, 2], dtype=np.int32))
