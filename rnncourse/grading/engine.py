@@ -221,7 +221,8 @@ class Session:
     def start(self):
         if STOPPING.is_set():
             raise Stopped("died")
-        code = f"import sys; sys.path[:0] = {list(self.options.python_paths)!r}\n" + WORKER_SOURCE
+        paths = sandbox.seen_as(self.options.python_paths, self.options.unprotected)
+        code = f"import sys; sys.path[:0] = {paths!r}\n" + WORKER_SOURCE
         self.process = sandbox.start([sys.executable, "-I", "-S", "-c", code],
                                      python_paths=list(self.options.python_paths), limits=self.options.limits,
                                      unprotected=self.options.unprotected, env=WORKER_ENV)
