@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .grading.worker import Function, invoke
+from .grading.worker import OBJECTS, Function, invoke, numbers, what_it_is
 
 
 # Keras computes in float32; a student may compute in float32 or float64. tests/test_checks.py
@@ -112,6 +112,10 @@ def _as_array(name, what, got):
     """The student's value as an array. Any numeric array-like is as good as an array (visible tests use
     np.shape and np.allclose, which take them too): a numpy array or number, a Python number, or
     (nested) lists and tuples of numbers."""
+    if isinstance(got, np.ndarray) and got.dtype.kind == "O":  # Python objects: as good as a list of numbers
+        if numbers(got) is None:
+            raise StudentCodeError(f"{what} of {name} should be a numpy array, but it is {OBJECTS}")
+        return numbers(got)
     if isinstance(got, np.ndarray):
         return got
     if isinstance(got, (int, float, np.generic)) and not isinstance(got, bool):
@@ -126,8 +130,8 @@ def _as_array(name, what, got):
         if array is not None and array.dtype.kind in "biuf":
             return array
         raise StudentCodeError(f"{what} of {name} should be a numpy array (or lists of numbers of one shape), "
-                               f"but it is a {type(got).__name__} that is not")
-    raise StudentCodeError(f"{what} of {name} should be a numpy array, but it is a {type(got).__name__}")
+                               f"but it is {what_it_is(got)} that is not")
+    raise StudentCodeError(f"{what} of {name} should be a numpy array, but it is {what_it_is(got)}")
 
 
 def check_array(name, got, expected, what="the result", case="", rtol=RTOL, atol=ATOL, axes=None):
@@ -178,6 +182,8 @@ def check_equal(name, got, expected, what="the result", case=""):
     """Assert exact equality (strings, lists, index arrays); integer arrays must have an integer dtype."""
     context = f" ({case})" if case else ""
     if isinstance(expected, np.ndarray):
+        if isinstance(got, (list, tuple)) and expected.size == 0 and np.shape(got) == expected.shape:
+            got = np.zeros(expected.shape, expected.dtype)  # an empty list holds no number of a wrong type
         got = _as_array(name, what, got)
         if got.dtype.kind not in "iu":
             raise StudentCodeError(
@@ -197,7 +203,7 @@ def check_equal(name, got, expected, what="the result", case=""):
         got = list(got)  # a sequence of the right items is as good as a list
     if type(got) is not type(expected) and not isinstance(got, type(expected)):
         raise StudentCodeError(
-            f"{name}: {what} should be a {type(expected).__name__}, but it is a {type(got).__name__}{context}"
+            f"{name}: {what} should be a {type(expected).__name__}, but it is {what_it_is(got)}{context}"
         )
     if isinstance(expected, (list, tuple)) and len(got) != len(expected):
         raise StudentCodeError(f"{name}: {what} has {len(got)} items, expected {len(expected)}{context}")
@@ -218,7 +224,7 @@ def unpack(name, result, outputs, returns="tuple"):
     if returns == "dict":
         if not isinstance(result, dict):
             raise StudentCodeError(f"{name} should return a dict with keys {', '.join(outputs)}, "
-                                   f"but it returned a {type(result).__name__}")
+                                   f"but it returned {what_it_is(result)}")
         missing = [o for o in outputs if o not in result]
         if missing:
             raise StudentCodeError(f"{name} should return a dict with keys {', '.join(outputs)}; "
@@ -227,7 +233,7 @@ def unpack(name, result, outputs, returns="tuple"):
     if len(outputs) == 1:
         return (result,)
     if not isinstance(result, (tuple, list)) or len(result) != len(outputs):
-        form = f"a {type(result).__name__}" if not isinstance(result, (tuple, list)) else f"{len(result)} values"
+        form = what_it_is(result) if not isinstance(result, (tuple, list)) else f"{len(result)} values"
         raise StudentCodeError(f"{name} should return a tuple ({', '.join(outputs)}), but it returned {form}")
     return tuple(result)
 
@@ -309,7 +315,7 @@ def judge(function, graded, case, result, dtype=None):
             check_equal(function, value, expected, what=output.name, case=describe(case, dtype))
         elif isinstance(expected, list):  # a list of arrays (one per gradient): judged one by one
             if not isinstance(value, (list, tuple)) or len(value) != len(expected):
-                form = f"{len(value)} items" if isinstance(value, (list, tuple)) else f"a {type(value).__name__}"
+                form = f"{len(value)} items" if isinstance(value, (list, tuple)) else what_it_is(value)
                 raise StudentCodeError(f"{function}: {output.name} should be a list of {len(expected)} arrays, "
                                        f"but it is {form} ({describe(case, dtype)})")
             for i, (got, want) in enumerate(zip(value, expected)):

@@ -91,7 +91,8 @@ th,td{padding:.35rem .8rem;text-align:left;vertical-align:top;border-bottom:1px 
 th{border-bottom:2px solid var(--text);font-weight:600}
 .passed{color:var(--ok)}.failed{color:var(--bad)}.result{font-weight:600;margin:.2rem 0 1.4rem}
 .score{font-size:1.15rem}.instructions{border-left:3px solid var(--primary);padding:.1rem 0 .1rem 1rem;margin:1.5rem 0}
-.instructions h3{font-size:1.3rem}.instructions h4{font-size:1.1rem}.muted{color:var(--muted)}"""
+.instructions h3{font-size:1.3rem}.instructions h4{font-size:1.1rem}.muted{color:var(--muted)}
+.hint{color:var(--text);font-weight:400}"""
 # MathJax typesets only elements of class tex2jax_process (the exercise's own text): the body is tex2jax_ignore.
 MATHJAX_CONFIG = ("window.MathJax={tex:{inlineMath:[['$','$'],['\\\\(','\\\\)']],displayMath:[['$$','$$'],"
                   "['\\\\[','\\\\]']],processEscapes:true},options:{ignoreHtmlClass:'tex2jax_ignore',"
@@ -176,11 +177,17 @@ def feedback_page(title, assignment, steps, result, outcome, *, cell_ids=None, m
     """
     esc = html.escape
     total = sum(assignment.points.values())
+
+    def hints(test):  # the known mistakes this test's failure matched (never on a passed test)
+        names = (outcome.mistakes.get(test, ()) if outcome and result.tests.get(test, 0) != assignment.points[test]
+                 else ())
+        return "".join(f"<br><span class='hint'>Hint ({esc(n)}): {esc(assignment.hint(n))}</span>" for n in names)
+
     rows = "".join(
         f"<tr><td><code>{esc(g)}</code></td><td>{result.tests.get(g, 0):g} / {p:g}</td>"
         f"<td class={'passed' if result.tests.get(g, 0) == p else 'failed'}>"
         f"{'passed' if result.tests.get(g, 0) == p else esc(outcome.messages.get(g, 'failed') if outcome else result.reason)}"
-        f"</td></tr>" for g, p in assignment.points.items())
+        f"{hints(g)}</td></tr>" for g, p in assignment.points.items())
     body = [f"<h1>{esc(title)}</h1>", f"<p class='score'><strong>Your score: {result.score:g} / {total:g}</strong></p>",
             f"<table><thead><tr><th scope='col'>test</th><th scope='col'>points</th><th scope='col'>result</th></tr>"
             f"</thead><tbody>{rows}</tbody></table>"]
@@ -211,7 +218,8 @@ def feedback_page(title, assignment, steps, result, outcome, *, cell_ids=None, m
                             f"error in it was defined: {esc(outcome.cell_errors[step.label])}</p>")
             if step.test:
                 earned, possible = result.tests.get(step.label, 0), assignment.points[step.label]
-                message = "" if earned == possible else f"FAILED: {esc(outcome.messages.get(step.label, 'failed'))}<br>"
+                message = "" if earned == possible else (
+                    f"FAILED: {esc(outcome.messages.get(step.label, 'failed'))}{hints(step.label)}<br>")
                 body.append(f"<p class='result {'passed' if earned == possible else 'failed'}'>{message}"
                             f"Score for {esc(step.label)}: {earned:g} / {possible:g}</p>")
         body.extend(_instruction_blocks(notes[shown_notes:]))

@@ -2,7 +2,10 @@
 
 A reference file holds, for every graded function of one chapter, how it is checked (its
 :class:`~rnncourse.checks.Graded` spec) and its cases: the inputs a student never sees and the
-outputs Keras / TensorFlow produced for them. It is a plain ``.npz`` (a zip of ``.npy`` members,
+outputs Keras / TensorFlow produced for them. A case may also hold, under ``"mistakes"``, what each
+catalogued mistake (:class:`~rnncourse.spec.Mistake`) gave on it: ``{name: {output: value}}``, or
+``{name: {"raised": "ValueError"}}`` when it raised; the hint of each of those mistakes, and the
+function it answers wrongly, sit with the function (:func:`hints`). It is a plain ``.npz`` (a zip of ``.npy`` members,
 read with ``allow_pickle=False``): numpy arrays are members of their own, every other value
 (texts, lists, dicts, numbers) and the specs sit in one JSON member, ``manifest.npy``.
 
@@ -38,6 +41,12 @@ def path_of(assignment):
     return REFERENCES / f"{assignment}.npz"
 
 
+def _nested(value):
+    """Whether a dict's value needs members or numbers of its own (not plain JSON)."""
+    return isinstance(value, (np.ndarray, np.generic, dict)) or (
+        isinstance(value, (list, tuple)) and any(isinstance(v, (np.ndarray, list, tuple)) for v in value))
+
+
 def _encode(value, key, arrays):
     if isinstance(value, np.ndarray) and value.dtype.kind not in "U":
         arrays[key] = value
@@ -46,6 +55,8 @@ def _encode(value, key, arrays):
         # a list of arrays (gradients), a list of (kernel, recurrent_kernel, bias) tuples, ragged rows
         return {"list" if isinstance(value, list) else "tuple":
                 [_encode(v, f"{key}/{i}", arrays) for i, v in enumerate(value)]}
+    if isinstance(value, dict) and any(_nested(v) for v in value.values()):
+        return {"dict": {str(k): _encode(v, f"{key}/{k}", arrays) for k, v in sorted(value.items())}}
     if isinstance(value, np.ndarray):  # texts as str, vocabularies as lists of str
         value = value.tolist()
     if isinstance(value, np.generic):
@@ -60,11 +71,15 @@ def _decode(encoded, data):
         return [_decode(v, data) for v in encoded["list"]]
     if "tuple" in encoded:
         return tuple(_decode(v, data) for v in encoded["tuple"])
+    if "dict" in encoded:
+        return {k: _decode(v, data) for k, v in encoded["dict"].items()}
     return encoded["value"]
 
 
-def write(path, functions):
-    """Save ``{function: (Graded, [case dict, ...])}``; every case needs a ``description``."""
+def write(path, functions, hints=None):
+    """Save ``{function: (Graded, [case dict, ...])}``; every case needs a ``description``. ``hints``:
+    ``{function: {mistake name: {"hint": text, "of": function it answers wrongly}}}`` of the mistakes
+    whose outputs the cases hold."""
     arrays, manifest = {}, {}
     for function, (graded, cases) in sorted(functions.items()):
         encoded = []
@@ -75,6 +90,8 @@ def write(path, functions):
             encoded.append({field: _encode(value, f"{function}/{i}/{field}", arrays)
                             for field, value in case.items()})
         manifest[function] = {"graded": graded.to_json(), "cases": encoded}
+        if (hints or {}).get(function):
+            manifest[function]["hints"] = dict(sorted(hints[function].items()))
     arrays[MANIFEST] = np.array(json.dumps(manifest, sort_keys=True, ensure_ascii=False))
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for key in sorted(arrays):
@@ -92,6 +109,15 @@ def read(path):
                            [{field: _decode(v, data) for field, v in case.items()}
                             for case in entry["cases"]])
                 for function, entry in manifest.items()}
+
+
+def hints(path):
+    """``{function: {mistake name: {"hint": text, "of": function}}}``: the mistakes stored with each
+    function's cases (``of``: the graded function the mistake answers wrongly; its error may show
+    through in other functions that call it)."""
+    with np.load(path, allow_pickle=False) as data:
+        manifest = json.loads(str(data[MANIFEST]))
+    return {function: entry.get("hints", {}) for function, entry in manifest.items()}
 
 
 def checksum(path):

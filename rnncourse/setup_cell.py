@@ -12,6 +12,12 @@ Jupyter, in ``nbgrader validate`` and in the grader's sandbox alike, on any oper
 needs nothing but Python. (Plain nbgrader's hidden tests, ``from rnncourse.checks import check``,
 pass too; the template does not name the package, so the student version gives nothing away.)
 
+What a student checks must also pass where grading does. The visible tests compare numbers with one
+helper defined here, ``assert_close(got, expected, message)``, whose tolerance is the hidden checks'
+(:data:`rnncourse.checks.RTOL`, :data:`~rnncourse.checks.ATOL`, written into the template when it is
+rendered): a visible test is never stricter than the hidden test of the same function. (A function
+whose hidden check has its own tolerance, 09's ``numerical_gradient``, passes that tolerance.)
+
 :data:`TEMPLATE` is the head of every ``solutions/NN-slug/exercise.ipynb``'s setup cell, up to and
 including :data:`END`; what follows is the exercise's own set-up (``import numpy as np``, helpers).
 ``python autograder/write_setup_cells.py`` writes it into every solution notebook (idempotent);
@@ -21,6 +27,7 @@ then regenerate the student versions (``nbgrader generate_assignment NN-slug --f
 import json
 import sys
 
+from .checks import ATOL, RTOL
 from .course import assignments
 from .paths import ASSIGNMENT_NOTEBOOK, SOLUTIONS
 
@@ -58,6 +65,20 @@ def _guard_imports():
 
 
 _guard_imports()
+
+
+def assert_close(got, expected, message, rtol={RTOL!r}, atol={ATOL!r}):
+    """The visible tests' one comparison of numbers, with the tolerance the hidden tests allow: every entry
+    within atol + rtol * |expected| of `expected` (numpy broadcasting); else AssertionError(message)."""
+    import numpy as np
+
+    try:
+        close = np.allclose(np.asarray(got, dtype=float), np.asarray(expected, dtype=float), rtol=rtol, atol=atol)
+    except (TypeError, ValueError):  # not numbers, or not of a shape that fits `expected`
+        close = False
+    assert close, message
+
+
 {END}
 '''
 

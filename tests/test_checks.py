@@ -291,3 +291,41 @@ def test_a_list_is_judged_as_the_array_it_holds():
         checks.check_array("rnn_cell_forward", (expected + 1).tolist(), expected)
     with pytest.raises(StudentCodeError, match="has shape"):
         checks.check_array("rnn_cell_forward", expected.ravel().tolist(), expected)
+
+
+def test_an_array_of_python_objects_is_judged_by_the_numbers_it_holds():
+    """Issue #17 §3: np.empty(..., dtype=object) filled with the right numbers gets full marks, in the notebook's
+    kernel and through the sandboxed worker alike; an object array of anything else is named in plain words."""
+    from rnncourse.grading import worker
+
+    expected = np.array([[0.5, -0.25], [0.125, 1.0]], dtype=np.float32)
+    objects = np.empty(expected.shape, dtype=object)
+    objects[...] = expected.tolist()  # Python floats
+    unfilled = np.empty(expected.shape, dtype=object)  # None everywhere
+    for crossed in (False, True):
+        def judged(value):
+            if not crossed:
+                return value
+            blobs = []
+            tree = worker.pack(value, blobs)
+            return worker.unpack(tree, blobs)
+
+        checks.check_array("rnn_cell_forward", judged(objects), expected)
+        with pytest.raises(StudentCodeError, match="does not match Keras"):
+            checks.check_array("rnn_cell_forward", judged(objects + 1), expected)
+        with pytest.raises(StudentCodeError) as raised:
+            checks.check_array("rnn_cell_forward", judged(unfilled), expected, what="h")
+        assert str(raised.value) == ("h of rnn_cell_forward should be a numpy array, but it is a numpy array of "
+                                     "Python objects (dtype object), not of numbers: build it from numbers of one "
+                                     "shape, e.g. np.asarray(values, dtype=float)")
+    blobs = []  # what cannot cross says what it is, not "Unsupported"
+    with pytest.raises(StudentCodeError, match="should be a numpy array, but it is a generator$"):
+        checks.check_array("rnn_cell_forward", worker.unpack(worker.pack((x for x in []), blobs), blobs), expected)
+
+
+def test_an_empty_list_of_indices_is_as_good_as_an_empty_integer_array():
+    """A list of integers is taken for indices, the empty one too; np.array([]) (float64) is still refused."""
+    checks.check_equal("encode", [], np.zeros(0, dtype=np.int32))
+    with pytest.raises(StudentCodeError, match="expected an integer dtype"):
+        checks.check_equal("encode", np.array([]), np.zeros(0, dtype=np.int32))
+    checks.check_equal("encode", [4, 2], np.array([4, 2], dtype=np.int32))

@@ -7,6 +7,7 @@ they tried reached the instructor's side (references, gradebook, other students,
 """
 
 import csv
+import html
 import os
 import re
 import signal
@@ -18,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from rnncourse.course import assignments
+from rnncourse.course import assignments, chapter
 from rnncourse.grading import command
 from rnncourse.paths import ROOT, SOLUTIONS
-from tests.fixtures import build, load
+from tests.fixtures import build, hint_coverage, load
 
 GRADE = [sys.executable, str(ROOT / "autograder" / "grade.py")]
 pytestmark = pytest.mark.slow
@@ -69,6 +70,7 @@ def test_grading_command_succeeds(graded):
 def test_every_fixture_gets_its_exact_score_and_reason(graded):
     assignment, done, course, rows = graded
     problems = []
+    declared = any(fixture.mistakes for fixture in load(assignment).values())
     for student, fixture in load(assignment).items():
         row = rows[student]
         if float(row["score"]) != fixture.score or row["status"] != fixture.status:
@@ -80,6 +82,9 @@ def test_every_fixture_gets_its_exact_score_and_reason(graded):
                 problems.append(f"{student}: reason {row['reason']!r} lacks {reason!r}")
         if row["review"] != fixture.review and not (fixture.review and fixture.review in row["review"]):
             problems.append(f"{student}: review {row['review']!r}, expected {fixture.review!r}")
+        # the known mistakes named: exactly those a chapter's fixtures declare; none for a correct answer
+        if (declared or fixture.score == float(row["max_score"])) and row["mistakes"] != ";".join(fixture.mistakes):
+            problems.append(f"{student}: mistakes {row['mistakes']!r}, expected {';'.join(fixture.mistakes)!r}")
         if sum(float(row[c]) for c in row if c.startswith("test_")) != float(row["score"]):
             problems.append(f"{student}: the per-test points do not add up to the score")
     assert not problems, "\n".join(problems)
@@ -106,6 +111,21 @@ def test_feedback_tells_what_failed(graded):
         text = (course / "feedback" / student / assignment / "exercise.html").read_text()
         for snippet in fixture.feedback:
             assert snippet in text, f"{student}'s feedback lacks {snippet!r}"
+        hints = {mistake.name: mistake.hint for mistake in getattr(chapter(assignment), "MISTAKES", ())}
+        named = [name for name in rows[student]["mistakes"].split(";") if name]  # as the fixture says (above)
+        for name in named:  # each known mistake named, with its hint
+            assert f"Hint ({name}): {html.escape(hints[name])}" in text, f"{student}'s feedback lacks the hint of {name}"
+        assert named or "Hint (" not in text, f"{student}'s feedback has a hint the CSV does not name"
+
+
+def test_most_wrong_fixtures_get_a_hint(graded):
+    """Issue #17's figure: at least 80 % of a chapter's wrong fixtures (plausible mistakes) get a specific
+    hint; `bench/hints.py` prints the figure of every chapter."""
+    assignment, done, course, rows = graded
+    if not getattr(chapter(assignment), "MISTAKES", ()):
+        pytest.skip(f"{assignment} has no catalogue of mistakes yet")
+    hinted, wrong, missed = hint_coverage(assignment, rows)
+    assert hinted >= 0.8 * wrong, f"{hinted} of {wrong} wrong fixtures get a hint; none for {missed}"
 
 
 def test_gradebook_has_the_same_scores_as_the_csv(graded):

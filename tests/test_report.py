@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from rnncourse.course import chapter
 from rnncourse.feedback import MATHJAX_SOURCE
 from rnncourse.grading import export, report
 from rnncourse.paths import ROOT
@@ -201,6 +202,20 @@ def test_report_groups_the_same_failure_on_different_cases(graded):
 
 
 @slow
+@pytest.mark.parametrize("assignment", list(CLASS))
+def test_report_counts_the_known_mistakes_above_the_failures(graded, assignment):
+    _, course, _ = graded
+    text = page(course, assignment)
+    table = Tables(text).find("made in this class")
+    assert table["header"] == ["mistake", "students", "hint the students saw", "who"]
+    expected = Counter(name for fixture in members(assignment).values() for name in fixture.mistakes)
+    assert {r[0]: int(r[1]) for r in table["rows"]} == expected and len(expected) >= 3
+    hints = {m.name: m.hint for m in chapter(assignment).MISTAKES}
+    assert all(r[2] == hints[r[0]] for r in table["rows"])
+    assert text.index("id='mistakes'") < text.index("id='failures'")
+
+
+@slow
 def test_report_lists_students_to_review_and_grading_times(graded):
     _, course, _ = graded
     text = page(course, "01-rnn-cell")
@@ -225,7 +240,7 @@ def test_report_is_one_accessible_file_and_escapes_student_text(graded, assignme
     tables = Tables(text)
     assert "<script" not in text and "&lt;script&gt;alert(1)" in text
     assert not re.search(r"(src|href)=['\"](?!data:image/svg\+xml;base64,)", text), "one file: nothing loaded from elsewhere"
-    assert len(tables.images) == 3 and all(len(img.get("alt", "")) > 40 for img in tables.images)
+    assert len(tables.images) == 4 and all(len(img.get("alt", "")) > 40 for img in tables.images)
     assert text.count("<thead><tr><th scope='col'") == len(tables.tables) >= 6, "every table has column headers"
     if assignment == "01-rnn-cell":  # leaks_in_its_error's message holds "<function main.<locals>.<lambda> ...>"
         assert "&lt;lambda&gt;" in text and "<lambda>" not in text
@@ -352,6 +367,20 @@ def test_render_escapes_everything_a_student_controls():
     assert {r[0]: int(r[1]) for r in tables.find("Students per score")["rows"]} == {"0": 1, "1": 1, "2": 0, "3": 0}
     assert [r[:4] for r in tables.find("Tests, over the 1 notebooks")["rows"]] == [["test_a", "1", "1", "0"],
                                                                                 ["test_b", "2", "0", "1"]]
+
+
+def test_a_mistake_counts_once_per_student_and_only_graded_notebooks_count():
+    hinted = {"mistakes": {"test_a": ["no_bias"], "test_b": ["no_bias", "forgets_h0"]},
+              "hints": {"no_bias": "is every weight used?", "forgets_h0": "which state?"}}
+    records = [{**record("s1", 0.0, {}), **hinted}, {**record("s2", 0.0, {}), "mistakes": {"test_b": ["no_bias"]},
+                                                     "hints": hinted["hints"]},
+               {**record("s3", 0.0, {}, status="invalid notebook"), **hinted}, record("s4", 3.0, {})]
+    assert report.mistakes_of(records[0]) == ["no_bias", "forgets_h0"] and report.mistakes_of(records[3]) == []
+    assert report.class_mistakes(records) == [("no_bias", "is every weight used?", ["s1", "s2"]),
+                                              ("forgets_h0", "which state?", ["s1"])]
+    text = report.render("01-x", records, {"test_a": 1.0, "test_b": 2.0}, generated="now")
+    assert [r[:3] for r in Tables(text).find("made in this class")["rows"]] == [
+        ["no_bias", "2", "is every weight used?"], ["forgets_h0", "1", "which state?"]]
 
 
 def test_old_records_without_messages_are_read_from_the_reason():

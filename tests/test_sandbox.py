@@ -1,8 +1,10 @@
 """The sandbox for student code: each protection is proven by a real attempt from inside it."""
 
 import ast
+import json
 import os
 import shutil
+import site
 import socket
 import sys
 import time
@@ -18,6 +20,7 @@ from rnncourse.grading.sandbox import Limits, SandboxUnavailable
 
 REPO = Path(rnncourse.__file__).resolve().parents[1]
 SITE = str(Path(numpy.__file__).parents[1])  # the repo's venv: numpy, tensorflow, everything
+(SEEN,) = sandbox.seen_as([SITE])  # where the sandbox shows it
 
 
 def start(code, *args, paths=(), isolated=True, **options):
@@ -68,12 +71,12 @@ def test_fully_protected_here():
 
 
 def test_numpy_imports_and_computes():
-    code = (f"import sys; sys.path[:0] = [{SITE!r}]; import numpy as np; "
+    code = (f"import sys; sys.path[:0] = [{SEEN!r}]; import numpy as np; "
             "print((float(np.arange(10) @ np.ones(10)), np.__file__))")
     total, where = result(code, paths=[SITE])
-    assert total == 45 and where.startswith(SITE)
-    # without -I, PYTHONPATH holds the python_paths
-    assert result("import numpy; print(repr(numpy.__file__))", paths=[SITE], isolated=False).startswith(SITE)
+    assert total == 45 and where.startswith(SEEN + "/")
+    # without -I, PYTHONPATH holds the python_paths (where the sandbox shows them)
+    assert result("import numpy; print(repr(numpy.__file__))", paths=[SITE], isolated=False).startswith(SEEN + "/")
 
 
 def test_only_the_given_python_paths(tmp_path):
@@ -92,10 +95,10 @@ def test_only_the_given_python_paths(tmp_path):
 sys.path[:0] = sys.argv[1:]
 print({name: importlib.util.find_spec(name) is not None for name in ("student_helper", "numpy", "tensorflow")}
       | {"venv seen": os.path.exists(%r)})""" % SITE
-    found = result(code, str(mods), paths=[mods])
+    found = result(code, *sandbox.seen_as([mods]), paths=[mods])
     assert found == {"student_helper": True, "numpy": False, "tensorflow": False, "venv seen": False}
     numpy_too = code + "\nimport numpy; assert numpy.ones(3).sum() == 3"
-    found = result(numpy_too, str(only_numpy), paths=[only_numpy])
+    found = result(numpy_too, *sandbox.seen_as([only_numpy]), paths=[only_numpy])
     assert found == {"student_helper": False, "numpy": True, "tensorflow": False, "venv seen": False}
     assert result("import student_helper; print(student_helper.VALUE)", paths=[mods], isolated=False) == 42
 
@@ -121,16 +124,56 @@ print({"seen": {p: seen(p) for p in %r}, "root": sorted(os.listdir("/")), "etc":
               "/etc/shadow", "/home", sys.prefix, os.path.expanduser("~/.bash_history"), "/sys", "/var"]
     folders = ["/", "/usr", "/etc", "/dev", "/dev/shm", "/proc", "/root", sys.base_prefix, SITE, "/tmp"]
     seen = result(code % (hidden, folders), paths=[SITE])
-    bound = [SITE, os.path.realpath(sys.base_prefix)]
+    bound = [SEEN, os.path.realpath(sys.base_prefix)]
     for path, what in seen["seen"].items():  # at most the folders on the way to what is bound
         on_the_way = {b[len(path) + 1:].split("/")[0] for b in bound if b.startswith(path + "/")}
         assert what is None or (isinstance(what, list) and set(what) <= on_the_way), (path, what)
     allowed = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "dev", "proc", "tmp"}
-    allowed |= {Path(p).resolve().parts[1] for p in (sys.base_prefix, SITE)}  # their parent folders
+    allowed |= {Path(p).resolve().parts[1] for p in (sys.base_prefix, SEEN)}  # their parent folders
     assert set(seen["root"]) <= allowed
     under_tmp = {b[len("/tmp/"):].split("/")[0] for b in bound if b.startswith("/tmp/")}  # a clone in /tmp
     assert seen["etc"] == ["ld.so.cache"] and set(seen["tmp"]) == under_tmp and seen["cwd"] == "/tmp"
     assert seen["wrote"] == ["/tmp"]
+
+
+def test_only_the_numpy_environment_and_the_standard_library():
+    """As the grader starts its worker (python -I -S, the numpy-only environment first on sys.path): no other
+    Python package folder shows (Debian's dist-packages, /usr/local's, the interpreter's site-packages), nor
+    does the checkout's path, in sys.path, the environment or any command line in there."""
+    from rnncourse.grading.command import sandbox_site
+
+    env = str(sandbox_site())
+    (seen,) = sandbox.seen_as([env])
+    host = [str(p) for p in (*Path("/usr/lib").glob("python*"), *Path("/usr/local/lib").glob("python*"))]
+    host += site.getsitepackages([sys.base_prefix]) + [SITE, sys.prefix, str(REPO)]
+    stdlib = result("import sys; print(sys.path)", isolated=True)  # the interpreter alone, sandboxed
+    code = f"""import json, os, sys
+sys.path[:0] = [{seen!r}]
+asked = json.loads(sys.stdin.readline())  # on stdin: the outside paths must not be on its command line
+def listing(folder):
+    try:
+        return [p for p in os.listdir(folder) if os.path.realpath(os.path.join(folder, p)) not in {stdlib!r}]
+    except OSError:
+        return []
+def text(path):
+    try:
+        return open(path, "rb").read().decode(errors="replace")
+    except OSError:
+        return ""
+shown = sys.path + list(os.environ.values()) + [text(f"/proc/{{p}}/{{f}}") for p in ("self", "1") for f in ("cmdline", "environ")]
+import numpy, matplotlib
+print({{"path": sys.path, "numpy": numpy.__file__, "listings": {{f: listing(f) for f in asked["host"]}},
+       "checkout": [c for c in asked["checkout"] if any(c in s for s in shown)]}})"""
+    process = start(code, paths=[env])
+    try:
+        asked = {"host": host, "checkout": sorted({str(REPO), os.path.realpath(REPO)})}
+        out, _ = process.communicate(json.dumps(asked).encode() + b"\n", timeout=20)
+    finally:
+        sandbox.kill(process)
+    found = ast.literal_eval(out.decode())
+    assert found["path"] == [seen, *stdlib] and found["numpy"].startswith(seen + "/")
+    assert not any(found["listings"].values()), found["listings"]  # every such folder empty or not there
+    assert found["checkout"] == []
 
 
 def test_unprivileged_identity():
@@ -231,7 +274,7 @@ def test_everything_it_started_ends_with_it(ending):
 
 
 def test_memory_limit():
-    code = f"""import sys; sys.path[:0] = [{SITE!r}]
+    code = f"""import sys; sys.path[:0] = [{SEEN!r}]
 import numpy as np
 small = float(np.ones(100_000_000 // 8).sum())
 try:

@@ -78,3 +78,72 @@ def test_nbgrader_validate_fails_as_grading_does(tmp_path):
     out = done.stdout + done.stderr
     assert "VALIDATION FAILED" in out and "Success" not in out, out
     assert "NameError: no 'scipy' when graded (its import failed), so name 'lstm_" in out, out
+
+
+def template_assert_close():
+    """The template's ``assert_close``, defined alone (running the whole template would guard this process's imports)."""
+    source = "def assert_close" + setup_cell.TEMPLATE.split("def assert_close", 1)[1].split(setup_cell.END)[0]
+    namespace = {}
+    exec(source, namespace)
+    return namespace["assert_close"]
+
+
+def test_visible_tests_compare_with_the_hidden_checks_tolerance():
+    """assert_close's tolerance is rnncourse.checks' (rendered into the template), on both sides of its edge."""
+    import inspect
+
+    import numpy as np
+
+    from rnncourse import checks
+
+    assert_close = template_assert_close()
+    defaults = inspect.signature(assert_close).parameters
+    assert (defaults["rtol"].default, defaults["atol"].default) == (checks.RTOL, checks.ATOL)
+    edge = checks.ATOL + checks.RTOL * 2.0  # allowed around the expected value 2.0
+    assert_close(2.0 + 0.99 * edge, 2.0, "inside")
+    with pytest.raises(AssertionError, match="^outside$"):
+        assert_close(2.0 + 1.01 * edge, 2.0, "outside")
+    # the issue's case: a correct float32 softmax of [1000, 1000, 0] is within the course's tolerance
+    z = np.array([1000.0, 1000.0, 0.0], dtype=np.float32)
+    lse = np.log(np.sum(np.exp(z - z.max()))) + z.max()
+    assert_close(np.exp(z - lse), [0.5, 0.5, 0.0], "float32 log-sum-exp softmax")
+    assert_close(np.array([0.5, 0.25], dtype=object), [0.5, 0.25], "an array of Python numbers is numbers")
+    for wrong in (np.array([np.nan, 0.25]), "0.5", [[0.5], [0.25, 1.0]]):  # NaN, not numbers, ragged
+        with pytest.raises(AssertionError, match="^no$"):
+            assert_close(wrong, [0.5, 0.25], "no")
+
+
+def visible_code(assignment):
+    """The visible part of each test cell of a solution notebook: {grade_id: source}."""
+    nb = json.loads((SOLUTIONS / assignment / ASSIGNMENT_NOTEBOOK).read_text(encoding="utf-8"))
+    return {c["metadata"]["nbgrader"]["grade_id"]: setup_cell.source_of(c).split("### BEGIN HIDDEN TESTS")[0]
+            for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade")}
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_visible_tests_are_not_stricter_than_the_hidden_checks(assignment):
+    """Numbers are compared with assert_close only (no np.allclose / np.isclose with their own tolerance), with
+    the course's tolerance or one a hidden check of this chapter uses; values are not required to be numpy arrays."""
+    import ast
+
+    from rnncourse.course import chapter
+
+    hidden = {(o.rtol, o.atol) for graded in chapter(assignment).GRADED.values() for o in graded.outputs}
+    for grade_id, code in visible_code(assignment).items():
+        tree = ast.parse(code)
+        constants = {t.id: ast.literal_eval(node.value) for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                     for t in node.targets if isinstance(t, ast.Name) and isinstance(node.value, ast.Dict)}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func)
+            assert name not in ("np.allclose", "np.isclose", "math.isclose"), f"{assignment} {grade_id}: {name} (use assert_close)"
+            if name == "isinstance":
+                assert "np.ndarray" not in ast.unparse(node), f"{assignment} {grade_id}: any array-like will do"
+            if name == "assert_close":
+                given = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
+                for k in node.keywords:
+                    if k.arg is None:
+                        given |= constants[ast.unparse(k.value)]
+                if given:
+                    assert (given["rtol"], given["atol"]) in hidden, f"{assignment} {grade_id}: a tolerance no hidden check uses"

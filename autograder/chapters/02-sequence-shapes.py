@@ -13,6 +13,7 @@ probability is infinite.
 import numpy as np
 
 from rnncourse.checks import Graded, Output
+from rnncourse.spec import Mistake
 
 GRADED = {
     "softmax": Graded(inputs=("z",), outputs=(Output("probabilities"),)),
@@ -141,3 +142,130 @@ def references(tf, keras, rng):
         "sparse_cross_entropy": cross_entropy_cases(keras, rng),
         "sequence_loss": sequence_loss_cases(keras, rng),
     }
+
+
+# ---------------------------------------------------------------- known mistakes (the feedback's hints)
+MISTAKES = (
+    Mistake('softmax', 'softmax_overflows', code='''
+def softmax(z):
+    e = np.exp(z)  # no max subtracted: exp(1000) overflows
+    return e / np.sum(e, axis=-1, keepdims=True)
+''',
+            hint="Your probabilities become NaN where the logits are large: exp(1000) overflows. Softmax does not"
+                 " change when the same number is subtracted from every logit of a row; which number keeps exp in"
+                 " range?"),
+    Mistake('softmax', 'softmax_global_max', code='''
+def softmax(z):
+    e = np.exp(z - np.max(z))  # the max of the whole array, not of each row
+    return e / np.sum(e, axis=-1, keepdims=True)
+''',
+            hint="Subtracting a maximum is the right idea, but it is the maximum of the whole array: a row far "
+                 "below it underflows to 0 / 0. Whose maximum should each row subtract?"),
+    Mistake('softmax', 'softmax_wrong_axis', code='''
+def softmax(z):
+    e = np.exp(z - np.max(z, axis=0, keepdims=True))
+    return e / np.sum(e, axis=0, keepdims=True)
+''',
+            hint="Your probabilities sum to one down the first axis. The classes are along the last axis, "
+                 "whatever the number of leading axes."),
+    Mistake('softmax', 'softmax_over_everything', code='''
+def softmax(z):
+    e = np.exp(z - np.max(z))
+    return e / np.sum(e)  # normalised over the whole array
+''',
+            hint="Your probabilities sum to one over the whole array, not within each row: the sum (and the max) "
+                 "need an axis, and keepdims to broadcast back."),
+    Mistake('dense_forward', 'dense_no_bias', code='''
+def dense_forward(h, W, b):
+    return h @ W
+''',
+            hint='Your outputs are what Keras gives with a zero bias: is every weight of the layer used?'),
+    Mistake('dense_forward', 'dense_3d_only', code='''
+def dense_forward(h, W, b):
+    return np.einsum("btd,du->btu", h, W) + b  # (batch, time, features) only
+''',
+            hint="Your function works for (batch, time, features) inputs only: a Dense layer acts on the last "
+                 "axis, whatever the number of leading axes (2-D and 4-D inputs too)."),
+    Mistake('dense_forward', 'dense_transposed', code='''
+def dense_forward(h, W, b):
+    return h @ W.T + b if W.shape[0] == W.shape[1] else h @ W + b  # square kernels transposed
+''',
+            hint="Only the square kernel is off: a square W has the right shape either way round. Which axis of W"
+                 " holds the inputs and which the units?"),
+    Mistake('sparse_cross_entropy', 'ce_from_probabilities', code='''
+def sparse_cross_entropy(logits, labels):
+    p = softmax(logits)  # a probability of exp(-2000) is 0, and -log 0 is inf
+    return -np.log(np.take_along_axis(p, labels[..., None], axis=-1)[..., 0])
+''',
+            hint="Your cross-entropy is infinite where the right class is far below the top logit: its "
+                 "probability rounds to 0 and log 0 is -inf. Work with log-probabilities from the logits instead "
+                 "of the log of a probability."),
+    Mistake('sparse_cross_entropy', 'ce_clipped', code='''
+def sparse_cross_entropy(logits, labels):
+    p = np.take_along_axis(softmax(logits), labels[..., None], axis=-1)[..., 0]
+    return -np.log(np.clip(p, 1e-7, 1.0))  # clipped like Keras's from-probabilities loss
+''',
+            hint="Your loss stops at about 16 where Keras says 2000: clipping the probability before the log caps"
+                 " the loss. The cross-entropy from logits needs no clipping if computed from log-probabilities."),
+    Mistake('sparse_cross_entropy', 'ce_labels_as_one_hot', code='''
+def sparse_cross_entropy(logits, labels):
+    log_p = np.log(softmax(logits))
+    return -np.sum(labels * log_p, axis=-1)  # as if labels were one-hot vectors
+''',
+            hint="Your function treats the labels as one-hot vectors: here they are integer class indices, one "
+                 "per position (the 'sparse' in the name)."),
+    Mistake('sparse_cross_entropy', 'ce_reduced_to_a_mean', code='''
+def sparse_cross_entropy(logits, labels):
+    top = logits.max(axis=-1, keepdims=True)
+    lse = np.log(np.exp(logits - top).sum(axis=-1)) + top[..., 0]
+    return np.mean(lse - np.take_along_axis(logits, labels[..., None], axis=-1)[..., 0])  # reduced
+''',
+            hint="Your function returns one number: it should return one loss per label, the same shape as "
+                 "labels, without averaging."),
+    Mistake('sparse_cross_entropy', 'ce_batch_of_vectors_only', code='''
+def sparse_cross_entropy(logits, labels):
+    top = logits.max(axis=-1, keepdims=True)
+    log_p = logits - top - np.log(np.exp(logits - top).sum(axis=-1, keepdims=True))
+    return -log_p[np.arange(len(labels)), labels]  # a batch of vectors only
+''',
+            hint="Your indexing works for a batch of vectors only: the logits may have any number of leading axes"
+                 " (or none). Pick the right class along the last axis for every position."),
+    Mistake('sequence_loss', 'loss_unweighted_mean', code='''
+def sequence_loss(logits, targets, weights):
+    return np.mean(sparse_cross_entropy(logits, targets))
+''',
+            hint='Your loss ignores the weights: positions with weight 0 (padding) count as much as the others.'),
+    Mistake('sequence_loss', 'loss_divided_by_count', code='''
+def sequence_loss(logits, targets, weights):
+    return np.sum(weights * sparse_cross_entropy(logits, targets)) / np.size(weights)
+''',
+            hint="Your weighted sum is divided by the number of positions, padding included: the lectures' "
+                 "sequence loss divides by something else."),
+    Mistake('sequence_loss', 'loss_summed', code='''
+def sequence_loss(logits, targets, weights):
+    return np.sum(weights * sparse_cross_entropy(logits, targets))
+''',
+            hint='Your loss is a weighted sum: it grows with the number of positions. The loss is an average.'),
+    Mistake('sequence_loss', 'loss_weights_as_mask', code='''
+def sequence_loss(logits, targets, weights):
+    return np.mean(sparse_cross_entropy(logits, targets)[weights > 0])  # weights used as a mask
+''',
+            hint="Your loss is right for weights of 0 and 1 but uses the weights only as a mask: a weight of 0.3 "
+                 "should count 0.3 times."),
+    Mistake('sequence_loss', 'loss_per_sequence_mean', code='''
+def sequence_loss(logits, targets, weights):
+    ce = sparse_cross_entropy(logits, targets)
+    per_sequence = np.sum(weights * ce, axis=-1) / np.sum(weights, axis=-1)
+    return np.mean(per_sequence)  # every sequence counts the same, whatever its length
+''',
+            hint="Your loss averages each sequence first and then the sequences: a short sequence counts as much "
+                 "as a long one. The weighted average is over all positions at once."),
+    Mistake('softmax', 'softmax_in_place', code='''
+def softmax(z):
+    z -= np.max(z, axis=-1, keepdims=True)  # changes the caller's array
+    e = np.exp(z)
+    return e / np.sum(e, axis=-1, keepdims=True)
+''',
+            hint="An augmented assignment such as z -= ... changes the caller's array: subtract into a new array "
+                 "instead."),
+)

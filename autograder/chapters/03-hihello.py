@@ -19,6 +19,7 @@ maker checks each cell's source against the Keras cell it stands for.
 import numpy as np
 
 from rnncourse.checks import Graded, Output
+from rnncourse.spec import Mistake
 from rnncourse.weights import random_rnn_weights, set_rnn_weights
 
 GRADED = {
@@ -144,3 +145,132 @@ def references(tf, keras, rng):
         cases["one_hot"].append(dict(indices=indices, depth=depth, one_hot=tf.one_hot(indices, depth).numpy(),
                                      description=f"indices of shape {shape}, depth {depth}"))
     return {**cases, **model_cases(tf, keras, rng)}
+
+
+# ---------------------------------------------------------------- known mistakes (the feedback's hints)
+MISTAKES = (
+    Mistake('encode', 'encode_float_when_empty', code='''
+def encode(text, char2idx):
+    return np.array([char2idx[c] for c in text])  # float64 when the text is empty
+
+def decode(indices, idx2char):
+    return "".join(idx2char[i] for i in indices)
+''',
+            hint="For an empty text your indices come out as floats: np.array of an empty list is float64 unless "
+                 "you say which dtype you want."),
+    Mistake('one_hot', 'one_hot_1d_only', code='''
+def one_hot(indices, depth):
+    out = np.zeros((len(indices), depth))
+    out[np.arange(len(indices)), indices] = 1
+    return out
+''',
+            hint="Your one_hot works for a 1-D array of indices only: the indices may have any shape, and the "
+                 "one-hot axis is added at the end."),
+    Mistake('shift_pair', 'shift_swapped', code='''
+def shift_pair(text):
+    return text[1:], text[:-1]
+''',
+            hint="Your input and target texts are swapped: the model reads a character and predicts the one after"
+                 " it."),
+    Mistake('hihello_forward', 'states_not_carried', code='''
+def hihello_forward(x, initial_states, cell, W, b):
+    states, outputs = list(initial_states), []
+    for t in range(x.shape[1]):
+        output, _ = cell(x[:, t], states)
+        outputs.append(output)
+    z = np.stack(outputs, axis=1) @ W + b
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+''',
+            hint="Your loop gives the cell the initial states at every step: the cell returns new states, which "
+                 "the next step reads."),
+    Mistake('hihello_forward', 'logits_returned', code='''
+def hihello_forward(x, initial_states, cell, W, b):
+    states, outputs = list(initial_states), []
+    for t in range(x.shape[1]):
+        output, states = cell(x[:, t], states)
+        outputs.append(output)
+    z = np.stack(outputs, axis=1) @ W + b
+    return z  # the logits: the softmax is left out
+''',
+            hint="Your model returns the Dense layer's logits: the model ends in a softmax, so it returns "
+                 "probabilities."),
+    Mistake('hihello_forward', 'softmax_over_time', code='''
+def hihello_forward(x, initial_states, cell, W, b):
+    states, outputs = list(initial_states), []
+    for t in range(x.shape[1]):
+        output, states = cell(x[:, t], states)
+        outputs.append(output)
+    z = np.stack(outputs, axis=1) @ W + b
+    e = np.exp(z - np.max(z, axis=1, keepdims=True))
+    return e / np.sum(e, axis=1, keepdims=True)
+''',
+            hint="Your probabilities sum to one over the time axis: the softmax is over the characters of the "
+                 "vocabulary, the last axis."),
+    Mistake('hihello_forward', 'naive_exp', code='''
+def hihello_forward(x, initial_states, cell, W, b):
+    states, outputs = list(initial_states), []
+    for t in range(x.shape[1]):
+        output, states = cell(x[:, t], states)
+        outputs.append(output)
+    z = np.stack(outputs, axis=1) @ W + b
+    e = np.exp(z)
+    return e / np.sum(e, axis=-1, keepdims=True)
+''',
+            hint="Your probabilities become NaN where the logits are large: exp overflows. Subtracting the same "
+                 "number from every logit of a position does not change its softmax."),
+    Mistake('hihello_loss', 'log_of_probabilities', code='''
+def hihello_loss(x, y, initial_states, cell, W, b):
+    probs = hihello_forward(x, initial_states, cell, W, b)
+    return float(-np.mean(np.log(np.take_along_axis(probs, np.asarray(y)[..., None], axis=-1))))
+''',
+            hint="Your loss is infinite where a target's probability rounds to 0: the log of a probability loses "
+                 "what the logits know. Compute log-probabilities from the logits."),
+    Mistake('hihello_loss', 'clipped_probabilities', code='''
+def hihello_loss(x, y, initial_states, cell, W, b):
+    probs = np.clip(hihello_forward(x, initial_states, cell, W, b), 1e-7, 1 - 1e-7)  # like Keras's epsilon
+    return float(-np.mean(np.log(np.take_along_axis(probs, np.asarray(y)[..., None], axis=-1))))
+''',
+            hint="Your loss is capped near 16 where Keras's is far larger: clipping the probabilities before the "
+                 "log caps the loss. Compute log-probabilities from the logits."),
+    Mistake('hihello_loss', 'loss_summed', code='''
+def hihello_loss(x, y, initial_states, cell, W, b):
+    states, outputs = list(initial_states), []
+    for t in range(x.shape[1]):
+        output, states = cell(x[:, t], states)
+        outputs.append(output)
+    z = np.stack(outputs, axis=1) @ W + b
+    shifted = z - np.max(z, axis=-1, keepdims=True)
+    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    return float(-np.sum(np.take_along_axis(log_p, np.asarray(y)[..., None], axis=-1)))
+''',
+            hint="Your loss grows with the batch and the sequence length: Keras's loss is a mean over the batch "
+                 "and time, not a sum."),
+    Mistake('hihello_loss', 'loss_per_sequence', code='''
+def hihello_loss(x, y, initial_states, cell, W, b):
+    states, outputs = list(initial_states), []
+    for t in range(x.shape[1]):
+        output, states = cell(x[:, t], states)
+        outputs.append(output)
+    z = np.stack(outputs, axis=1) @ W + b
+    shifted = z - np.max(z, axis=-1, keepdims=True)
+    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    return -np.mean(np.take_along_axis(log_p, np.asarray(y)[..., None], axis=-1)[..., 0], axis=1)
+''',
+            hint="Your loss is one number per sequence: Keras's is one number, the mean over every position of "
+                 "every sequence."),
+    Mistake('hihello_loss', 'loss_mixed_order', code='''
+def hihello_loss(x, y, initial_states, cell, W, b):
+    states, outputs = list(initial_states), []
+    for t in range(x.shape[1]):
+        output, states = cell(x[:, t], states)
+        outputs.append(output)
+    z = np.stack(outputs, axis=1) @ W + b
+    shifted = z - np.max(z, axis=-1, keepdims=True)
+    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    rows = log_p.transpose(1, 0, 2).reshape(-1, log_p.shape[-1])   # (time, batch) order...
+    return float(-np.mean(rows[np.arange(len(rows)), np.ravel(y)]))      # ...against (batch, time) targets
+''',
+            hint="Your loss pairs the predictions with the wrong targets when the batch has several sequences: "
+                 "check that the order of (batch, time) is the same on both sides when you flatten."),
+)

@@ -10,6 +10,7 @@ of the whole stack from given states, what generating text with a stacked model 
 import numpy as np
 
 from rnncourse.checks import Graded, Output
+from rnncourse.spec import Mistake
 from rnncourse.references import count
 from rnncourse.weights import random_rnn_weights, set_rnn_weights
 
@@ -73,3 +74,148 @@ def step_case(keras, rng, batch, features, units, states):
 def references(tf, keras, rng):
     return {"stacked_rnn_forward": [stacked_case(keras, rng, *sizes) for sizes in STACKS],
             "stacked_rnn_step": [step_case(keras, rng, *sizes) for sizes in STEPS]}
+
+
+# ---------------------------------------------------------------- known mistakes (the feedback's hints)
+MISTAKES = (
+    Mistake('stacked_rnn_forward', 'every_layer_reads_x', code='''
+def stacked_rnn_forward(x, layers):
+    for kernel, recurrent_kernel, bias in layers:
+        h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+        states = []
+        for t in range(x.shape[1]):
+            h = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)  # every layer reads x
+            states.append(h)
+        h_seq = np.stack(states, axis=1)
+    return h_seq
+''',
+            hint="Every layer of your stack reads the input x: a layer above the first reads the sequence of the "
+                 "layer below it."),
+    Mistake('stacked_rnn_forward', 'returns_first_layer', code='''
+def stacked_rnn_forward(x, layers):
+    outputs, seq = [], x
+    for kernel, recurrent_kernel, bias in layers:
+        h, states = np.zeros((x.shape[0], recurrent_kernel.shape[0])), []
+        for t in range(x.shape[1]):
+            h = np.tanh(seq[:, t] @ kernel + h @ recurrent_kernel + bias)
+            states.append(h)
+        seq = np.stack(states, axis=1)
+        outputs.append(seq)
+    return outputs[0]  # the first layer's sequence, not the last one's
+''',
+            hint="Your function returns the first layer's sequence: does your loop over the layers run to the end, "
+                 "and is it the top layer's sequence that you return?"),
+    Mistake('stacked_rnn_forward', 'state_carried_between_layers', code='''
+def stacked_rnn_forward(x, layers):
+    h_seq = x
+    h = np.zeros((x.shape[0], layers[0][1].shape[0]))  # one state for the whole stack
+    for kernel, recurrent_kernel, bias in layers:
+        states = []
+        for t in range(x.shape[1]):
+            h = np.tanh(h_seq[:, t] @ kernel + h @ recurrent_kernel + bias)
+            states.append(h)
+        h_seq = np.stack(states, axis=1)  # the next layer starts from this layer's last state
+    return h_seq
+''',
+            hint="Each of your layers starts from the state the layer below ended with: every layer starts from "
+                 "its own zero state."),
+    Mistake('stacked_rnn_forward', 'last_state_only', code='''
+def stacked_rnn_forward(x, layers):
+    h_seq = x
+    for kernel, recurrent_kernel, bias in layers:
+        h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+        states = []
+        for t in range(x.shape[1]):
+            h = np.tanh(h_seq[:, t] @ kernel + h @ recurrent_kernel + bias)
+            states.append(h)
+        h_seq = np.stack(states, axis=1)
+    return h  # the last step only, like return_sequences=False
+''',
+            hint="Your function returns the top layer's last state only: the stack returns its whole sequence "
+                 "(return_sequences=True)."),
+    Mistake('stacked_rnn_forward', 'first_weights_everywhere', code='''
+def stacked_rnn_forward(x, layers):
+    kernel, recurrent_kernel, bias = layers[0]
+    h_seq = x
+    for _ in layers:  # the first layer's weights in every layer
+        h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+        states = []
+        for t in range(x.shape[1]):
+            h = np.tanh(h_seq[:, t] @ kernel + h @ recurrent_kernel + bias)
+            states.append(h)
+        h_seq = np.stack(states, axis=1)
+    return h_seq
+''',
+            hint="Every layer of your stack uses the first layer's weights: each layer has its own (kernel, "
+                 "recurrent_kernel, bias)."),
+    Mistake('stacked_rnn_step', 'step_reads_old_state_below', code='''
+def stacked_rnn_step(x_t, states, layers):
+    new_states = []
+    for l, (kernel, recurrent_kernel, bias) in enumerate(layers):
+        below = x_t if l == 0 else states[l - 1]  # the layer below's state BEFORE this step
+        new_states.append(np.tanh(below @ kernel + states[l] @ recurrent_kernel + bias))
+    return new_states[-1], new_states
+''',
+            hint="A layer of your step reads the state the layer below had before this step: it reads the new "
+                 "state the layer below has just computed."),
+    Mistake('stacked_rnn_step', 'step_every_layer_reads_x', code='''
+def stacked_rnn_step(x_t, states, layers):
+    new_states = [np.tanh(x_t @ k + h @ r + b) for (k, r, b), h in zip(layers, states)]
+    return new_states[-1], new_states
+''',
+            hint="Every layer of your step reads x_t: a layer above the first reads the output of the layer "
+                 "below."),
+    Mistake('stacked_rnn_step', 'step_first_state_everywhere', code='''
+def stacked_rnn_step(x_t, states, layers):
+    below, new_states = x_t, []
+    for kernel, recurrent_kernel, bias in layers:
+        below = np.tanh(below @ kernel + states[0] @ recurrent_kernel + bias)  # the first layer's state
+        new_states.append(below)
+    return below, new_states
+''',
+            hint="Every layer of your step uses the first layer's state: each layer has its own state in the "
+                 "list."),
+    Mistake('stacked_rnn_step', 'step_states_reversed', code='''
+def stacked_rnn_step(x_t, states, layers):
+    below, new_states = x_t, []
+    for (kernel, recurrent_kernel, bias), h in zip(layers, states):
+        below = np.tanh(below @ kernel + h @ recurrent_kernel + bias)
+        new_states.insert(0, below)  # last layer first
+    return below, new_states
+''',
+            hint="Your new states are right but in the wrong order: the list goes from the first layer to the "
+                 "last, as the states you were given."),
+    Mistake('stacked_rnn_step', 'step_ignores_states', code='''
+def stacked_rnn_step(x_t, states, layers):
+    below, new_states = x_t, []
+    for kernel, recurrent_kernel, bias in layers:
+        below = np.tanh(below @ kernel + bias)  # as in stacked_rnn_forward's first step, from zeros
+        new_states.append(below)
+    return below, new_states
+''',
+            hint="Your step ignores the states it is given: every layer computes as if its previous state were "
+                 "zero."),
+    Mistake('stacked_rnn_forward', 'empties_the_layers_list', code='''
+def stacked_rnn_forward(x, layers):
+    h_seq = x
+    while layers:
+        kernel, recurrent_kernel, bias = layers.pop(0)  # empties the caller's list
+        h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+        states = []
+        for t in range(x.shape[1]):
+            h = np.tanh(h_seq[:, t] @ kernel + h @ recurrent_kernel + bias)
+            states.append(h)
+        h_seq = np.stack(states, axis=1)
+    return h_seq
+''',
+            hint="Your loop takes the layers out of the caller's list (pop): read the list without changing it."),
+    Mistake('stacked_rnn_step', 'step_writes_into_states', code='''
+def stacked_rnn_step(x_t, states, layers):
+    below = x_t
+    for l, (kernel, recurrent_kernel, bias) in enumerate(layers):
+        states[l] = np.tanh(below @ kernel + states[l] @ recurrent_kernel + bias)  # the caller's list
+        below = states[l]
+    return below, states
+''',
+            hint="Your step writes the new states into the caller's list states: build a new list for them."),
+)

@@ -184,6 +184,37 @@ def pad_sequences(seqs, maxlen=None, padding="pre", truncating="pre", value=0):
             padded[i, :len(kept)] = kept
     return padded
 '''),
+    Mistake('pad_sequences', 'float_padding',
+            'Look at the dtype of what you return: padded sequences are indices, and an array made with '
+            'np.zeros (or a float value) is float64 unless you say otherwise.',
+            '''
+def pad_sequences(seqs, maxlen=None, padding="pre", truncating="pre", value=0):
+    if maxlen is None:
+        maxlen = max(len(s) for s in seqs)
+    padded = np.zeros((len(seqs), maxlen)) + value
+    for i, s in enumerate(seqs):
+        s = np.asarray(s, dtype=float)
+        kept = s[max(len(s) - maxlen, 0):] if truncating == "pre" else s[:maxlen]
+        if padding == "pre":
+            padded[i, maxlen - len(kept):] = kept
+        else:
+            padded[i, :len(kept)] = kept
+    return padded
+'''),
+    Mistake('pad_sequences', 'pads_in_place',
+            'Your function changes the list it was given: the caller still needs its sequences as they were. '
+            'Build the padded rows in a new array instead of assigning into seqs.',
+            '''
+def pad_sequences(seqs, maxlen=None, padding="pre", truncating="pre", value=0):
+    if maxlen is None:
+        maxlen = max(len(s) for s in seqs)
+    for i in range(len(seqs)):  # truncates and pads the caller's own list
+        s = list(seqs[i])
+        s = s[max(len(s) - maxlen, 0):] if truncating == "pre" else s[:maxlen]
+        fill = [value] * (maxlen - len(s))
+        seqs[i] = fill + s if padding == "pre" else s + fill
+    return np.array(seqs, dtype=np.int32)
+'''),
     Mistake('lengths_to_mask', 'mask_off_by_one',
             "Count the True entries in a row of your mask and compare with that row's length: is the "
             'comparison with the length strict?',

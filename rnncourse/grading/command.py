@@ -72,6 +72,8 @@ class Result:
     lms: str = ""  # the LMS whose download named the submission (canvas, moodle, blackboard), else ""
     lms_id: str = ""  # that LMS's own id of the student: the CSV and the Canvas export carry it
     cell_errors: dict = field(default_factory=dict)  # a cell (not a test) that raised when graded -> its error
+    mistakes: dict = field(default_factory=dict)  # test -> the known mistakes its failure matched (names)
+    hints: dict = field(default_factory=dict)  # each of those mistakes -> its hint
 
 
 def nbgrader_env():
@@ -127,11 +129,12 @@ def open_gradebook(course, assignment, points, url=None):
 def write_csv(course, assignment, points):
     """grades/ASSIGNMENT.csv from every student's JSON record (all batches so far)."""
     records = report.load_records(course, assignment)
-    rows = [["student", "name", "score", "max_score", "status", "reason", "review", "entry", "lms", "lms_id", *points]]
+    rows = [["student", "name", "score", "max_score", "status", "reason", "review", "entry", "lms", "lms_id",
+             "mistakes", *points]]
     for r in records:
         rows.append([r["student_id"], r["name"], f"{r['score']:g}", f"{sum(points.values()):g}", r["status"],
                      r["reason"], r["review"], r["entry"], r.get("lms", ""), r.get("lms_id", ""),
-                     *(f"{r['tests'].get(g, 0):g}" for g in points)])
+                     ";".join(report.mistakes_of(r)), *(f"{r['tests'].get(g, 0):g}" for g in points)])
     return tables.write(course / "grades" / f"{assignment}.csv", rows)
 
 
@@ -312,6 +315,8 @@ def grade_one(trusted, sub, nb, options):
     result.score = sum(outcome.scores.values())
     result.messages = dict(outcome.messages)
     result.cell_errors = dict(outcome.cell_errors)
+    result.mistakes = dict(outcome.mistakes)
+    result.hints = {name: trusted.hint(name) for names in outcome.mistakes.values() for name in names}
     result.reason = "; ".join(f"{g}: {m}" for g, m in outcome.messages.items()) or "all tests passed"
     result.review = "; ".join(outcome.review)
     return result, outcome, cell_grade_ids(nb)

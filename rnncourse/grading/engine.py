@@ -7,6 +7,10 @@ test cannot be skipped or rewritten. The worker (:mod:`.worker`) runs the cells 
 and calls the student's functions on the hidden inputs; :func:`rnncourse.checks.judge` compares
 the values it returns, rebuilt here from bytes, with the references.
 
+When a test fails, :func:`known_mistakes` calls its functions again on the hidden inputs and
+names the known mistake (:mod:`rnncourse.mistakes`) whose stored outputs they match, for the hint
+on the feedback line; the score is decided before and never changes.
+
 A cell or call that hangs or kills its process costs only its own test: the worker is stopped,
 a new one replays the cells that had finished, and grading goes on. A submission's total time is
 bounded by ``Options.budget``.
@@ -27,7 +31,7 @@ from pathlib import Path
 
 import nbformat
 
-from .. import references
+from .. import mistakes, references
 from ..checks import StudentCodeError, arguments, in_group, judge
 from ..paths import ASSIGNMENT_NOTEBOOK, SOLUTIONS
 from . import sandbox, worker
@@ -65,6 +69,11 @@ class Assignment:
     locked: dict  # grade_id -> Step, in notebook order
     points: dict  # test grade_id -> points
     references: dict  # function -> (Graded, cases)
+    mistakes: dict = field(default_factory=dict)  # function -> {name: {"hint", "of"}} (references.hints)
+
+    def hint(self, name):
+        """The hint of a known mistake of this assignment."""
+        return next(known[name]["hint"] for known in self.mistakes.values() if name in known)
 
 
 @dataclass
@@ -75,6 +84,7 @@ class Outcome:
     seconds: float = 0.0
     steps: list = field(default_factory=list)  # what ran, in order (the feedback shows it)
     cell_errors: dict = field(default_factory=dict)  # a cell (not a test) that raised -> its error
+    mistakes: dict = field(default_factory=dict)  # test grade_id -> the known mistakes its failure matches
 
 
 def hidden_checks(source):
@@ -106,7 +116,7 @@ def load_assignment(name):
     for step in locked.values():  # a group no case has is the author's mistake: say so before grading
         for function, _, group in step.checks:
             in_group(cases[function][1], group)
-    return Assignment(name, locked, points, cases)
+    return Assignment(name, locked, points, cases, references.hints(references.path_of(name)))
 
 
 def program(assignment, nb):
@@ -211,7 +221,8 @@ class Session:
     def start(self):
         if STOPPING.is_set():
             raise Stopped("died")
-        code = f"import sys; sys.path[:0] = {list(self.options.python_paths)!r}\n" + WORKER_SOURCE
+        paths = sandbox.seen_as(self.options.python_paths, self.options.unprotected)
+        code = f"import sys; sys.path[:0] = {paths!r}\n" + WORKER_SOURCE
         self.process = sandbox.start([sys.executable, "-I", "-S", "-c", code],
                                      python_paths=list(self.options.python_paths), limits=self.options.limits,
                                      unprotected=self.options.unprotected, env=WORKER_ENV)
@@ -300,6 +311,7 @@ def grade(assignment, nb, options=Options()):
     if risky:
         outcome.review.append(f"uses {', '.join(risky)}")
     session = Session(options)
+    passed = set()  # functions whose tests passed: their known mistakes are ruled out elsewhere
     try:
         for step in steps:
             if STOPPING.is_set():
@@ -315,8 +327,13 @@ def grade(assignment, nb, options=Options()):
                     outcome.cell_errors[step.label] = clean(failure)
             elif failure is None:
                 outcome.scores[step.label] = assignment.points[step.label]
+                passed |= {function for function, _, _ in step.checks}
             else:
                 outcome.messages[step.label] = clean(because(failure, steps, outcome.cell_errors))
+                if not failure.startswith(("timeout: ", "the test ")):  # a hang or a crash: nothing to match
+                    found = known_mistakes(session, assignment, step, options, deadline, passed)
+                    if found:
+                        outcome.mistakes[step.label] = found
     finally:
         session.stop()
     if session.restarts:
@@ -355,6 +372,44 @@ def run_step(session, assignment, step, options, deadline):
     except Exception as error:  # a reply that is not what the protocol says: the student's doing
         return f"the grader could not read what your code returned ({type(error).__name__})"
     return None
+
+
+def known_mistakes(session, assignment, step, options, deadline, passed):
+    """The known mistakes a failed test's functions match (:mod:`rnncourse.mistakes`): each check is
+    run again on all its cases, for the hint only (the score is decided), even when the test's visible
+    code failed first; a check matching exactly one mistake names it. Never raises."""
+    found = []
+    for function, dtype, group in step.checks:
+        graded, cases = assignment.references[function]
+        cases = in_group(cases, group)
+        if not mistakes.known(cases):
+            continue
+        outcomes, wrong = [], False
+        try:
+            for case in cases:
+                blobs = []
+                args, keywords = (worker.pack(part, blobs) for part in arguments(graded, case, dtype))
+                reply, out = session.exchange({"op": "call", "function": function, "args": args,
+                                               "keywords": keywords}, blobs,
+                                              min(options.call_timeout, deadline - time.monotonic()))
+                if not reply.get("ok"):
+                    outcomes.append((None, mistakes.raised_type(function, reply.get("error"))))
+                    wrong = True
+                    continue
+                result = worker.unpack(reply["result"], out)
+                outcomes.append((result, None))
+                try:
+                    judge(function, graded, case, result, dtype)
+                except StudentCodeError:
+                    wrong = True
+        except Exception:  # a hang, a crash, a reply the protocol does not allow: no hint
+            return found
+        if not wrong:
+            continue
+        name = mistakes.identify(function, graded, cases, outcomes, assignment.mistakes[function], passed)
+        if name and name not in found:
+            found.append(name)
+    return found
 
 
 WORKER_SOURCE = Path(worker.__file__).read_text()

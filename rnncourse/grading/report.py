@@ -6,6 +6,8 @@ from (``grades/ASSIGNMENT/STUDENT.json``), so it covers every batch graded so fa
 - a summary (students, mean, median, full marks, not gradable, to review);
 - the score histogram (one bar per score the tests can add up to), as a plot and a table;
 - the pass rate of each test, over the notebooks that could be graded;
+- the known mistakes in this class (:func:`class_mistakes`): how many students' failures matched each
+  mistake of the chapter's catalogue, with its hint, as a plot and a table;
 - the most frequent failure messages per test, grouped by :func:`normalise`, with their counts,
   one example as a student saw it and who got it;
 - the errors the students' own cells raised when graded (an import the grader does not have),
@@ -198,6 +200,24 @@ def failures(records, points):
                   key=lambda g: (-len(g[2]), order[g[0]], g[1]))
 
 
+def mistakes_of(record):
+    """The known mistakes a student's failures matched, each once, in test order (the CSV's column)."""
+    names = []
+    for found in (record.get("mistakes") or {}).values():
+        names += [n for n in found if n not in names]
+    return names
+
+
+def class_mistakes(records):
+    """[(mistake, its hint, [student_id, ...])] over the graded notebooks, most frequent first."""
+    who, hints = defaultdict(list), {}
+    for r in graded(records):
+        for name in mistakes_of(r):
+            who[name].append(r["student_id"])
+            hints[name] = (r.get("hints") or {}).get(name, "")
+    return sorted(((name, hints[name], students) for name, students in who.items()), key=lambda m: (-len(m[2]), m[0]))
+
+
 def cell_failures(records):
     """[(normalised error, [(student_id, "cell N: error"), ...])] of the cells that raised, most frequent first."""
     groups = defaultdict(list)
@@ -319,6 +339,22 @@ def plot_pass_rates(rates):
     return _svg(height, parts)
 
 
+def plot_mistakes(found):
+    """Horizontal bars: students per known mistake."""
+    row, left, right = 26, 250, 50
+    height = row * len(found) + 44
+    peak = max(len(who) for _, _, who in found)
+    parts = []
+    for i, (name, _, who) in enumerate(found):
+        y, w = 8 + i * row, len(who) / peak * (WIDTH - left - right)
+        parts += [_text(left - 8, y + 15, name, "end"),
+                  f"<rect x='{left}' y='{y + 3}' width='{w:.1f}' height='{row - 8}' fill='{PRIMARY}'/>",
+                  _text(left + w + 6, y + 15, len(who), "start")]
+    parts += [f"<line x1='{left}' y1='4' x2='{left}' y2='{height - 32}' stroke='{MUTED}'/>",
+              _text(left + (WIDTH - left - right) / 2, height - 10, "students whose failures matched the mistake")]
+    return _svg(height, parts)
+
+
 def plot_times(seconds):
     bins = min(30, max(5, len(seconds) // 2))
     low, high = min(seconds), max(seconds)
@@ -391,6 +427,22 @@ def render(assignment, records, points, generated=None):
                                                                               "pass rate"],
                         [[f"<code>{esc(t)}</code>", f"{p:g}", ok, ko, f"{100 * ok / ran:.0f}%" if ran else "–"]
                          for t, p, ok, ko in rates], numeric=(1, 2, 3, 4)))
+
+    found = class_mistakes(records)
+    parts += ["<h2 id='mistakes'>Mistakes in this class</h2>",
+              "<p>A failed test whose outputs on the hidden inputs are exactly those of a known mistake of this "
+              "chapter (its catalogue, run by the reference maker), within the test's tolerance; the student's "
+              "feedback shows its hint beside the failure. A hint never changes a score.</p>"]
+    if found:
+        alt = ("Horizontal bar chart of the students per known mistake: "
+               + "; ".join(f"{name}: {len(who)}" for name, _, who in found) + ".")
+        parts.append(_figure_html(plot_mistakes(found), alt, "Students whose failures matched each known mistake."))
+    parts.append(_table(f"{len(found)} known mistake{'s' if len(found) != 1 else ''} made in this class",
+                        ["mistake", "students", "hint the students saw", "who"],
+                        [[f"<code>{esc(name)}</code>", len(who), esc(hint),
+                          f"<details><summary>{len(who)} student{'s' if len(who) > 1 else ''}</summary>"
+                          + ", ".join(esc(s) for s in who) + "</details>"] for name, hint, who in found],
+                        numeric=(1,)))
 
     groups = failures(records, points)
     parts += ["<h2 id='failures'>Most frequent failures</h2>",

@@ -6,11 +6,16 @@ The worker process and EVERYTHING it starts get:
   namespace of its own (``unshare --user``, so the process limit counts its own processes only);
   as an ordinary user it keeps that user's uid, in bwrap's user namespace. Either way it holds no
   capability and cannot gain one (no_new_privs, nosuid mounts).
-* a private read-only filesystem: /usr, the /bin and /lib links, /etc/ld.so.cache, the
-  interpreter's prefix (``sys.base_prefix``) and the caller's ``python_paths``, each read-only at
-  the same path as outside; a fresh small tmpfs /tmp (working dir); bwrap's minimal /dev; /proc of
-  its own pid namespace. The repository, /root, /home, the rest of /etc, the grader's venv and the
-  interpreter's own site-packages are not there; nothing but /tmp is writable.
+* a private read-only filesystem: /usr, the /bin and /lib links, /etc/ld.so.cache and the
+  interpreter's prefix (``sys.base_prefix``), each read-only at the same path as outside; the
+  caller's ``python_paths`` read-only at neutral paths (:func:`seen_as`: /packages/0, ...); a fresh
+  small tmpfs /tmp (working dir); bwrap's minimal /dev; /proc of its own pid namespace. The
+  repository, /root, /home, the rest of /etc and the grader's venv are not there, and no Python
+  package but those of ``python_paths``: the interpreter's own site-packages, Debian's
+  dist-packages (apt's python3-* packages), /usr/local's and other Pythons' libraries are hidden
+  (:func:`_system_packages`). No path of the machine's beyond /usr and the interpreter shows in
+  ``sys.path``, the environment or a command line (bwrap reads its options from a file descriptor);
+  nothing but /tmp is writable.
 * no network: a network namespace of its own, with only its own loopback.
 * its own process tree: a pid namespace (it cannot see or signal the grader), ``--new-session``
   (no TIOCSTI into the grader's terminal), and bwrap's pid 1 there: when the worker ends, or bwrap
@@ -24,6 +29,7 @@ Without bwrap, :func:`start` refuses (:class:`SandboxUnavailable`) unless asked 
 """
 
 import functools
+import glob
 import os
 import shutil
 import signal
@@ -34,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 NOBODY = 65534
+PACKAGES = "/packages"  # python_paths are seen at /packages/0, /packages/1, ... inside
 TOOLS_PATH = "/usr/bin:/bin:/usr/sbin:/sbin"
 PROTECTIONS = ("unprivileged user", "private filesystem", "no network", "own process tree",
                "resource limits")
@@ -79,9 +86,32 @@ def _inside(path, folders):
     return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
 
 
+def seen_as(python_paths, unprotected=False):
+    """Where the program started by :func:`start` sees ``python_paths`` (to put on its ``sys.path``):
+    /packages/0, /packages/1, ... in the sandbox, so that no outside path (the instructor's checkout,
+    their home) shows; the paths themselves when started unprotected."""
+    return list(python_paths) if unprotected else [f"{PACKAGES}/{i}" for i in range(len(python_paths))]
+
+
+def _system_packages():
+    """The folders of Python packages under /usr that the sandbox hides: Debian's dist-packages (on an
+    instructor's Ubuntu, apt's python3-scipy or python3-torch), /usr/local's pip installs, other Pythons'
+    libraries; of the interpreter's own library (when it lives in /usr) only its *-packages folders."""
+    stdlib = os.path.realpath(os.path.dirname(os.__file__))
+    found = []
+    for folder in sorted({*glob.glob("/usr/lib/python*"), *glob.glob("/usr/local/lib/python*")}):
+        if os.path.islink(folder) or not os.path.isdir(folder):
+            continue
+        if _inside(stdlib, [folder]):
+            found += [p for p in sorted(glob.glob(f"{folder}/*-packages")) if os.path.isdir(p) and not os.path.islink(p)]
+        else:
+            found.append(folder)
+    return found
+
+
 def _mounts(python_paths, limits):
-    """bwrap options for the filesystem: system parts, a tmpfs /tmp, the interpreter's prefix with
-    its site-packages hidden (only ``python_paths`` may add packages), then ``python_paths``."""
+    """bwrap options for the filesystem: system parts with their Python packages hidden, a tmpfs /tmp,
+    the interpreter's prefix with its site-packages hidden, then ``python_paths`` at :func:`seen_as`."""
     args = ["--ro-bind", "/usr", "/usr"]
     for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(name):
@@ -93,22 +123,27 @@ def _mounts(python_paths, limits):
              "--size", str(limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
     bound, made = ["/usr"], {"/tmp"}
 
-    def bind(path):  # read-only at the same path, its parents made 0755 (bwrap would make 0700)
-        if not _inside(path, bound):
-            for parent in map(str, reversed(Path(path).parents[:-1])):
+    def bind(path, inside):  # read-only, its parents made 0755 (bwrap would make 0700)
+        if not _inside(inside, bound):
+            for parent in map(str, reversed(Path(inside).parents[:-1])):
                 if parent not in made and not _inside(parent, bound):
                     made.add(parent)
                     args.extend(["--perms", "0755", "--dir", parent])
-            args.extend(["--ro-bind", path, path])
-            bound.append(path)
+            args.extend(["--ro-bind", path, inside])
+            bound.append(inside)
 
+    def hide(folder):  # an empty read-only folder in its place
+        args.extend(["--size", "4096", "--tmpfs", folder, "--remount-ro", folder])
+
+    for folder in _system_packages():
+        hide(folder)
     prefix = os.path.realpath(sys.base_prefix)
-    bind(prefix)
-    for site_dir in map(os.path.realpath, site.getsitepackages([prefix])):  # Debian's dist-packages too
-        if os.path.isdir(site_dir) and not any(_inside(p, [site_dir]) for p in python_paths):
-            args += ["--size", "4096", "--tmpfs", site_dir, "--remount-ro", site_dir]
-    for path in sorted(python_paths, key=len):
-        bind(path)
+    bind(prefix, prefix)
+    for site_dir in map(os.path.realpath, site.getsitepackages([prefix])):
+        if os.path.isdir(site_dir) and not _inside(site_dir, _system_packages()):
+            hide(site_dir)
+    for path, inside in zip(python_paths, seen_as(python_paths)):
+        bind(path, inside)
     return args + ["--remount-ro", "/dev", "--remount-ro", "/"]  # as a user, both are its tmpfs
 
 
@@ -138,14 +173,27 @@ def _probe() -> tuple[tuple[tuple[str, bool], ...], str]:
         why = f"{', '.join(missing)} not found: {INSTALL if 'bwrap' in missing else 'install util-linux'}"
     else:
         check = "import os, socket; assert os.getuid() != 0 and len(socket.if_nameindex()) == 1"
-        done = subprocess.run(_command([sys.executable, "-I", "-S", "-c", check], [], Limits()),
-                              stdin=subprocess.DEVNULL, capture_output=True, env=_environment([]),
-                              timeout=60)
+        done = _popen(_command([sys.executable, "-I", "-S", "-c", check], [], Limits()), stdin=subprocess.DEVNULL,
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_environment([]))
+        _, stderr = done.communicate(timeout=60)
         if done.returncode != 0:
-            error = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
+            error = stderr.decode(errors="replace").strip().splitlines()[-1:]
             why = f"bwrap failed here ({' '.join(error) or done.returncode}): {USERNS}"
     anyway = {"resource limits": limits, "unprivileged user": os.geteuid() != 0}
     return tuple((name, not why or anyway.get(name, False)) for name in PROTECTIONS), why
+
+
+def _popen(command, **options):
+    """Start bwrap with its options (every mount's outside path) read from a file descriptor (``--args``),
+    not its command line: bwrap is pid 1 in the sandbox, whose command line anyone in there can read."""
+    split = command.index("--")
+    fd = os.memfd_create("bwrap-options")
+    try:
+        os.write(fd, b"".join(os.fsencode(arg) + b"\0" for arg in command[1:split]))
+        os.lseek(fd, 0, os.SEEK_SET)
+        return subprocess.Popen([command[0], "--args", str(fd), *command[split:]], pass_fds=(fd,), **options)
+    finally:
+        os.close(fd)
 
 
 def protections() -> dict[str, bool]:
@@ -174,9 +222,9 @@ def start(argv: list[str], *, python_paths: list[str], limits: Limits = Limits()
 
     ``argv[0]``, when it is the grader's ``sys.executable`` (say a venv's python), becomes the real
     interpreter, visible inside at its own path. ``python_paths`` are exposed read-only at the
-    SAME paths as outside and put on PYTHONPATH; as ``python -I`` ignores PYTHONPATH, the worker
-    may instead be given them (e.g. on its command line) to put on ``sys.path`` itself. The
-    environment is a minimal one (see :func:`_environment`) plus ``env``.
+    paths :func:`seen_as` gives and put on PYTHONPATH there; as ``python -I`` ignores PYTHONPATH, the
+    worker may instead be given those paths (e.g. on its command line) to put on ``sys.path`` itself.
+    The environment is a minimal one (see :func:`_environment`) plus ``env``.
 
     Raises SandboxUnavailable when a protection is missing, unless ``unprotected``: then argv runs
     plainly, with the resource limits except the process count (which would count all of the
@@ -186,17 +234,15 @@ def start(argv: list[str], *, python_paths: list[str], limits: Limits = Limits()
     for path in python_paths:
         if not os.path.isdir(path):
             raise FileNotFoundError(f"python path {path} is not a folder")
+    options = dict(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                   env=_environment(seen_as(python_paths, unprotected), env), start_new_session=True)
     if unprotected:
         prefix = limits.prlimit(processes=False) if _tool("prlimit") else []
-        command, cwd = prefix + list(argv), "/tmp"
-    else:
-        if missing_protections():
-            raise SandboxUnavailable(f"no sandbox for student code: {', '.join(missing_protections())} "
-                                     f"missing ({_probe()[1] or INSTALL}); or start it unprotected")
-        command, cwd = _command(argv, python_paths, limits), "/"
-    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, env=_environment(python_paths, env), cwd=cwd,
-                            start_new_session=True)
+        return subprocess.Popen(prefix + list(argv), cwd="/tmp", **options)
+    if missing_protections():
+        raise SandboxUnavailable(f"no sandbox for student code: {', '.join(missing_protections())} "
+                                 f"missing ({_probe()[1] or INSTALL}); or start it unprotected")
+    return _popen(_command(argv, python_paths, limits), cwd="/", **options)
 
 
 def kill(process: subprocess.Popen) -> None:
