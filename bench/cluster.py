@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 
-from run import FAILED, ROWS, line, load, make_submissions, record, run  # noqa: E402 (bench/run.py's helpers)
+from run import FAILED, ROWS, load, make_submissions, print_summary, record, run  # noqa: E402 (bench/run.py's helpers)
 
 from rnncourse.grading.command import nbgrader_env  # noqa: E402
 from rnncourse.paths import ROOT  # noqa: E402
@@ -178,11 +178,7 @@ def main(argv=None):
                 print(f"\n== {section}", flush=True)
                 bench(tmp, args)
     finally:
-        print(f"\n== summary ({info} at the start, {load()} at the end)")
-        print(f"  {'section':<9} {'figure':<46} {'value':>8} {'unit':<5} {'goal':<6} note")
-        print("\n".join(map(line, ROWS)))
-        for failure in FAILED:
-            print(f"  could not run: {failure}")
+        print_summary(info)
         print(f"logs in {tmp}")
     return 1 if FAILED else 0
 

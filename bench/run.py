@@ -192,6 +192,15 @@ def load():
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def print_summary(info):
+    """The figures side by side: one table for the whole run, then what could not run."""
+    print(f"\n== summary ({info} at the start, {load()} at the end)")
+    print(f"  {'section':<9} {'figure':<46} {'value':>8} {'unit':<5} {'goal':<6} note")
+    print("\n".join(map(line, ROWS)))
+    for failure in FAILED:
+        print(f"  could not run: {failure}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections (default: all)")
@@ -218,11 +227,7 @@ def main(argv=None):
             print(f"\n== {section}", flush=True)
             benches[section](tmp, args)
     finally:
-        print(f"\n== summary ({info} at the start, {load()} at the end)")
-        print(f"  {'section':<9} {'figure':<46} {'value':>8} {'unit':<5} {'goal':<6} note")
-        print("\n".join(map(line, ROWS)))
-        for failure in FAILED:
-            print(f"  could not run: {failure}")
+        print_summary(info)
         if args.json:
             data = {"machine": info, "at_end": load(), "figures": ROWS, "failed": FAILED}
             Path(args.json).write_text(json.dumps(data, indent=1))
