@@ -96,412 +96,96 @@ def references(tf, keras, rng):
 
 # ------------------------------------------------------------------ known mistakes (issue #17)
 # Plausible wrong answers, each as a student would write it; the fixtures take their code from here.
+# The correct answer every mistake below changes in one place (tests/fixtures/07-bidirectional.py grades it too).
+CORRECT = '''
+def one_direction(x, mask, kernel, recurrent_kernel, bias):
+    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
+    outputs = []
+    for t in range(x.shape[1]):
+        real = mask[:, t, None]
+        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        h = np.where(real, h_new, h)
+        outputs.append(np.where(real, h_new, 0.0))
+    return np.stack(outputs, axis=1)
+
+def merge(forward, backward, merge_mode):
+    if merge_mode == "concat":
+        return np.concatenate([forward, backward], axis=-1)
+    if merge_mode == "sum":
+        return forward + backward
+    if merge_mode == "mul":
+        return forward * backward
+    return (forward + backward) / 2
+
+def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
+    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    forward = one_direction(x, mask, *forward_params)
+    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]
+    return merge(forward, backward, merge_mode)
+'''
+
+
+def variant(old, new):
+    """CORRECT with ``old`` (there exactly once) replaced by ``new``: one plausible mistake."""
+    assert CORRECT.count(old) == 1, old
+    return CORRECT.replace(old, new)
+
+
 MISTAKES = (
     Mistake('bidirectional_forward', 'not_flipped_back',
-            "The backward layer's outputs come out in reversed reading order; put them back in the original "
-            'time order before merging.',
-            '''
-def one_direction(x, mask, kernel, recurrent_kernel, bias):
-    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
-    outputs = []
-    for t in range(x.shape[1]):
-        real = mask[:, t, None]
-        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        h = np.where(real, h_new, h)
-        outputs.append(np.where(real, h_new, 0.0))
-    return np.stack(outputs, axis=1)
-
-def merge(forward, backward, merge_mode):
-    if merge_mode == "concat":
-        return np.concatenate([forward, backward], axis=-1)
-    if merge_mode == "sum":
-        return forward + backward
-    if merge_mode == "mul":
-        return forward * backward
-    return (forward + backward) / 2
-
-def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
-    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    forward = one_direction(x, mask, *forward_params)
-    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)
-    return merge(forward, backward, merge_mode)
-'''),
+            "The backward layer's outputs come out in reversed reading order; put them back in the original time order before merging.",
+            variant('    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]\n',
+                    '    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)\n')),
     Mistake('bidirectional_forward', 'mask_not_reversed',
             'You reverse the inputs for the backward layer; does its mask follow the same reversal?',
-            '''
-def one_direction(x, mask, kernel, recurrent_kernel, bias):
-    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
-    outputs = []
-    for t in range(x.shape[1]):
-        real = mask[:, t, None]
-        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        h = np.where(real, h_new, h)
-        outputs.append(np.where(real, h_new, 0.0))
-    return np.stack(outputs, axis=1)
-
-def merge(forward, backward, merge_mode):
-    if merge_mode == "concat":
-        return np.concatenate([forward, backward], axis=-1)
-    if merge_mode == "sum":
-        return forward + backward
-    if merge_mode == "mul":
-        return forward * backward
-    return (forward + backward) / 2
-
-def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
-    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    forward = one_direction(x, mask, *forward_params)
-    backward = one_direction(x[:, ::-1], mask, *backward_params)[:, ::-1]
-    return merge(forward, backward, merge_mode)
-'''),
+            variant('    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]\n',
+                    '    backward = one_direction(x[:, ::-1], mask, *backward_params)[:, ::-1]\n')),
     Mistake('bidirectional_forward', 'backward_reads_padding',
-            'The backward layer should read the real steps of each sequence in reverse; a masked step must '
-            'not change its state either.',
-            '''
-def one_direction(x, mask, kernel, recurrent_kernel, bias):
-    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
-    outputs = []
-    for t in range(x.shape[1]):
-        real = mask[:, t, None]
-        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        h = np.where(real, h_new, h)
-        outputs.append(np.where(real, h_new, 0.0))
-    return np.stack(outputs, axis=1)
-
-def merge(forward, backward, merge_mode):
-    if merge_mode == "concat":
-        return np.concatenate([forward, backward], axis=-1)
-    if merge_mode == "sum":
-        return forward + backward
-    if merge_mode == "mul":
-        return forward * backward
-    return (forward + backward) / 2
-
-def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
-    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    forward = one_direction(x, mask, *forward_params)
-    backward = one_direction(x[:, ::-1], np.ones_like(mask), *backward_params)[:, ::-1] * mask[:, :, None]
-    return merge(forward, backward, merge_mode)
-'''),
+            'The backward layer should read the real steps of each sequence in reverse; a masked step must not change its state either.',
+            variant('    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]\n',
+                    '    backward = one_direction(x[:, ::-1], np.ones_like(mask), *backward_params)[:, ::-1] * mask[:, :, None]\n')),
     Mistake('bidirectional_forward', 'reverses_first_length',
-            'Reversing the first `length` steps of a row is right only when the padding is at the end; look '
-            'at what happens with pre-padding or holes in the mask.',
-            '''
-def one_direction(x, mask, kernel, recurrent_kernel, bias):
-    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
-    outputs = []
-    for t in range(x.shape[1]):
-        real = mask[:, t, None]
-        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        h = np.where(real, h_new, h)
-        outputs.append(np.where(real, h_new, 0.0))
-    return np.stack(outputs, axis=1)
-
-def merge(forward, backward, merge_mode):
-    if merge_mode == "concat":
-        return np.concatenate([forward, backward], axis=-1)
-    if merge_mode == "sum":
-        return forward + backward
-    if merge_mode == "mul":
-        return forward * backward
-    return (forward + backward) / 2
-
-def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
-    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    forward = one_direction(x, mask, *forward_params)
-    lengths = mask.sum(axis=1)
-    x_rev = x.copy()
-    for b, n in enumerate(lengths):
-        x_rev[b, :n] = x[b, :n][::-1]
-    backward = one_direction(x_rev, mask, *backward_params)
-    for b, n in enumerate(lengths):
-        backward[b, :n] = backward[b, :n][::-1]
-    return merge(forward, backward, merge_mode)
-'''),
+            'Reversing the first `length` steps of a row is right only when the padding is at the end; look at what happens with pre-padding or holes in the mask.',
+            variant('    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]\n',
+                    '    lengths = mask.sum(axis=1)\n    x_rev = x.copy()\n    for b, n in enumerate(lengths):\n        x_rev[b, :n] = x[b, :n][::-1]\n    backward = one_direction(x_rev, mask, *backward_params)\n    for b, n in enumerate(lengths):\n        backward[b, :n] = backward[b, :n][::-1]\n')),
     Mistake('bidirectional_forward', 'flips_batch_axis',
-            'Check which axis you reverse for the backward layer: the backward direction runs over time, not '
-            'over the examples.',
-            '''
-def one_direction(x, mask, kernel, recurrent_kernel, bias):
-    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
-    outputs = []
-    for t in range(x.shape[1]):
-        real = mask[:, t, None]
-        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        h = np.where(real, h_new, h)
-        outputs.append(np.where(real, h_new, 0.0))
-    return np.stack(outputs, axis=1)
-
-def merge(forward, backward, merge_mode):
-    if merge_mode == "concat":
-        return np.concatenate([forward, backward], axis=-1)
-    if merge_mode == "sum":
-        return forward + backward
-    if merge_mode == "mul":
-        return forward * backward
-    return (forward + backward) / 2
-
-def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
-    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    forward = one_direction(x, mask, *forward_params)
-    backward = one_direction(x[::-1], mask[::-1], *backward_params)[::-1]
-    return merge(forward, backward, merge_mode)
-'''),
+            'Check which axis you reverse for the backward layer: the backward direction runs over time, not over the examples.',
+            variant('    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]\n',
+                    '    backward = one_direction(x[::-1], mask[::-1], *backward_params)[::-1]\n')),
     Mistake('bidirectional_forward', 'same_weights',
             'Check which weights the backward layer uses: each direction has its own.',
-            '''
-def one_direction(x, mask, kernel, recurrent_kernel, bias):
-    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
-    outputs = []
-    for t in range(x.shape[1]):
-        real = mask[:, t, None]
-        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        h = np.where(real, h_new, h)
-        outputs.append(np.where(real, h_new, 0.0))
-    return np.stack(outputs, axis=1)
-
-def merge(forward, backward, merge_mode):
-    if merge_mode == "concat":
-        return np.concatenate([forward, backward], axis=-1)
-    if merge_mode == "sum":
-        return forward + backward
-    if merge_mode == "mul":
-        return forward * backward
-    return (forward + backward) / 2
-
-def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
-    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    forward = one_direction(x, mask, *forward_params)
-    backward = one_direction(x[:, ::-1], mask[:, ::-1], *forward_params)[:, ::-1]
-    return merge(forward, backward, merge_mode)
-'''),
+            variant('    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]\n',
+                    '    backward = one_direction(x[:, ::-1], mask[:, ::-1], *forward_params)[:, ::-1]\n')),
     Mistake('bidirectional_forward', 'mask_resets_state',
-            "Look at what your state becomes at a masked step: a masked step should leave each direction's "
-            'state unchanged.',
-            '''
-def one_direction(x, mask, kernel, recurrent_kernel, bias):
-    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
-    outputs = []
-    for t in range(x.shape[1]):
-        real = mask[:, t, None]
-        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        h = np.where(real, h_new, 0.0)
-        outputs.append(np.where(real, h_new, 0.0))
-    return np.stack(outputs, axis=1)
-
-def merge(forward, backward, merge_mode):
-    if merge_mode == "concat":
-        return np.concatenate([forward, backward], axis=-1)
-    if merge_mode == "sum":
-        return forward + backward
-    if merge_mode == "mul":
-        return forward * backward
-    return (forward + backward) / 2
-
-def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
-    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    forward = one_direction(x, mask, *forward_params)
-    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]
-    return merge(forward, backward, merge_mode)
-'''),
+            "Look at what your state becomes at a masked step: a masked step should leave each direction's state unchanged.",
+            variant('        h = np.where(real, h_new, h)\n',
+                    '        h = np.where(real, h_new, 0.0)\n')),
     Mistake('bidirectional_forward', 'repeats_output',
-            'Look at your outputs at masked steps: inside Bidirectional, what does each direction output at a'
-            ' masked step?',
-            '''
-def one_direction(x, mask, kernel, recurrent_kernel, bias):
-    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
-    outputs = []
-    for t in range(x.shape[1]):
-        real = mask[:, t, None]
-        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        h = np.where(real, h_new, h)
-        outputs.append(h)
-    return np.stack(outputs, axis=1)
-
-def merge(forward, backward, merge_mode):
-    if merge_mode == "concat":
-        return np.concatenate([forward, backward], axis=-1)
-    if merge_mode == "sum":
-        return forward + backward
-    if merge_mode == "mul":
-        return forward * backward
-    return (forward + backward) / 2
-
-def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
-    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    forward = one_direction(x, mask, *forward_params)
-    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]
-    return merge(forward, backward, merge_mode)
-'''),
+            'Look at your outputs at masked steps: inside Bidirectional, what does each direction output at a masked step?',
+            variant('        outputs.append(np.where(real, h_new, 0.0))\n',
+                    '        outputs.append(h)\n')),
     Mistake('bidirectional_forward', 'ignores_mask',
             'Your outputs change at masked steps as if every step were real: is the mask used at all?',
-            '''
-def one_direction(x, mask, kernel, recurrent_kernel, bias):
-    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
-    outputs = []
-    for t in range(x.shape[1]):
-        real = mask[:, t, None]
-        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        h = h_new
-        outputs.append(h)
-    return np.stack(outputs, axis=1)
-
-def merge(forward, backward, merge_mode):
-    if merge_mode == "concat":
-        return np.concatenate([forward, backward], axis=-1)
-    if merge_mode == "sum":
-        return forward + backward
-    if merge_mode == "mul":
-        return forward * backward
-    return (forward + backward) / 2
-
-def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
-    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    forward = one_direction(x, mask, *forward_params)
-    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]
-    return merge(forward, backward, merge_mode)
-'''),
+            variant('        h = np.where(real, h_new, h)\n        outputs.append(np.where(real, h_new, 0.0))\n',
+                    '        h = h_new\n        outputs.append(h)\n')),
     Mistake('bidirectional_forward', 'first_row_mask',
-            'Every example should follow its own row of the mask; check which row of the mask you read at '
-            'each step.',
-            '''
-def one_direction(x, mask, kernel, recurrent_kernel, bias):
-    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
-    outputs = []
-    for t in range(x.shape[1]):
-        real = mask[0, t]
-        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        h = np.where(real, h_new, h)
-        outputs.append(np.where(real, h_new, 0.0))
-    return np.stack(outputs, axis=1)
-
-def merge(forward, backward, merge_mode):
-    if merge_mode == "concat":
-        return np.concatenate([forward, backward], axis=-1)
-    if merge_mode == "sum":
-        return forward + backward
-    if merge_mode == "mul":
-        return forward * backward
-    return (forward + backward) / 2
-
-def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
-    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    forward = one_direction(x, mask, *forward_params)
-    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]
-    return merge(forward, backward, merge_mode)
-'''),
+            'Every example should follow its own row of the mask; check which row of the mask you read at each step.',
+            variant('        real = mask[:, t, None]\n',
+                    '        real = mask[0, t]\n')),
     Mistake('bidirectional_forward', 'default_sum',
-            "Check your default merge_mode: what does Keras's Bidirectional do with the two directions when "
-            'you give no option?',
-            '''
-def one_direction(x, mask, kernel, recurrent_kernel, bias):
-    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
-    outputs = []
-    for t in range(x.shape[1]):
-        real = mask[:, t, None]
-        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        h = np.where(real, h_new, h)
-        outputs.append(np.where(real, h_new, 0.0))
-    return np.stack(outputs, axis=1)
-
-def merge(forward, backward, merge_mode):
-    if merge_mode == "concat":
-        return np.concatenate([forward, backward], axis=-1)
-    if merge_mode == "sum":
-        return forward + backward
-    if merge_mode == "mul":
-        return forward * backward
-    return (forward + backward) / 2
-
-def bidirectional_forward(x, forward_params, backward_params, merge_mode="sum", mask=None):
-    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    forward = one_direction(x, mask, *forward_params)
-    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]
-    return merge(forward, backward, merge_mode)
-'''),
+            "Check your default merge_mode: what does Keras's Bidirectional do with the two directions when you give no option?",
+            variant('def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):\n',
+                    'def bidirectional_forward(x, forward_params, backward_params, merge_mode="sum", mask=None):\n')),
     Mistake('bidirectional_forward', 'ave_as_sum',
             "Check your 'ave' merge: it should be the average of the two directions.",
-            '''
-def one_direction(x, mask, kernel, recurrent_kernel, bias):
-    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
-    outputs = []
-    for t in range(x.shape[1]):
-        real = mask[:, t, None]
-        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        h = np.where(real, h_new, h)
-        outputs.append(np.where(real, h_new, 0.0))
-    return np.stack(outputs, axis=1)
-
-def merge(forward, backward, merge_mode):
-    if merge_mode == "concat":
-        return np.concatenate([forward, backward], axis=-1)
-    if merge_mode == "sum":
-        return forward + backward
-    if merge_mode == "mul":
-        return forward * backward
-    return forward + backward
-
-def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
-    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    forward = one_direction(x, mask, *forward_params)
-    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]
-    return merge(forward, backward, merge_mode)
-'''),
+            variant('    return (forward + backward) / 2\n',
+                    '    return forward + backward\n')),
     Mistake('bidirectional_forward', 'backward_first',
             "Check the order of the two halves in 'concat': which direction comes first in Keras?",
-            '''
-def one_direction(x, mask, kernel, recurrent_kernel, bias):
-    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
-    outputs = []
-    for t in range(x.shape[1]):
-        real = mask[:, t, None]
-        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        h = np.where(real, h_new, h)
-        outputs.append(np.where(real, h_new, 0.0))
-    return np.stack(outputs, axis=1)
-
-def merge(forward, backward, merge_mode):
-    if merge_mode == "concat":
-        return np.concatenate([backward, forward], axis=-1)
-    if merge_mode == "sum":
-        return forward + backward
-    if merge_mode == "mul":
-        return forward * backward
-    return (forward + backward) / 2
-
-def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
-    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    forward = one_direction(x, mask, *forward_params)
-    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]
-    return merge(forward, backward, merge_mode)
-'''),
+            variant('        return np.concatenate([forward, backward], axis=-1)\n',
+                    '        return np.concatenate([backward, forward], axis=-1)\n')),
     Mistake('bidirectional_forward', 'transposes_recurrent',
-            'Check how the recurrent kernel multiplies the previous state: with one unit you cannot tell, '
-            'with several the orientation matters.',
-            '''
-def one_direction(x, mask, kernel, recurrent_kernel, bias):
-    h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
-    outputs = []
-    for t in range(x.shape[1]):
-        real = mask[:, t, None]
-        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel.T + bias)
-        h = np.where(real, h_new, h)
-        outputs.append(np.where(real, h_new, 0.0))
-    return np.stack(outputs, axis=1)
-
-def merge(forward, backward, merge_mode):
-    if merge_mode == "concat":
-        return np.concatenate([forward, backward], axis=-1)
-    if merge_mode == "sum":
-        return forward + backward
-    if merge_mode == "mul":
-        return forward * backward
-    return (forward + backward) / 2
-
-def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):
-    mask = np.ones(x.shape[:2], dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-    forward = one_direction(x, mask, *forward_params)
-    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]
-    return merge(forward, backward, merge_mode)
-'''),
+            'Check how the recurrent kernel multiplies the previous state: with one unit you cannot tell, with several the orientation matters.',
+            variant('        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)\n',
+                    '        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel.T + bias)\n')),
 )
