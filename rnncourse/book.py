@@ -21,6 +21,7 @@ Imports nothing heavy (no numpy, no TensorFlow); myst-nb and nbformat only when 
 """
 
 import copy
+import html
 import os
 import re
 import shlex
@@ -266,6 +267,32 @@ def _serve_the_package(app, exception):
     (Path(app.outdir) / "requirements.txt").write_text(f"./python/{WHEEL}[book]\n")
 
 
+# The site's front door. sphinx-external-toc would write a bare <meta> redirect (no title, no icon:
+# the browser then asks for /favicon.ico, a 404 it may log as a console error); it writes its own
+# only when none exists, and this runs before it.
+FRONT_DOOR = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<link rel="icon" href="_static/{favicon}">
+<meta http-equiv="Refresh" content="0; url={first_page}">
+</head>
+<body><p><a href="{first_page}">{title}</a></p></body>
+</html>
+"""
+
+
+def _write_front_door(app, exception):
+    """``<site>/index.html``: a redirect to the first page that names the book and its icon."""
+    if exception is not None or app.builder.name != "html":
+        return
+    favicon = Path(app.config.html_favicon or "").name
+    (Path(app.outdir) / "index.html").write_text(FRONT_DOOR.format(
+        title=html.escape(app.config.html_title or app.config.project), favicon=favicon,
+        first_page=app.builder.get_target_uri(app.config.root_doc)))
+
+
 def graded_tests(assignment):
     """The exercise's tests as the grader counts them: ``[(test, functions it checks, points)]``,
     read from the nbgrader source (names and points only: nothing of a solution or a hidden value)."""
@@ -367,6 +394,7 @@ def setup(app):
     app.add_js_file(None, body=ACCESSIBLE_BUTTONS)
     app.add_directive("graded-tests", _graded_tests_directive())
     app.connect("build-finished", _serve_the_package)
+    app.connect("build-finished", _write_front_door, priority=400)  # before sphinx-external-toc's
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 

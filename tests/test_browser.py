@@ -74,8 +74,17 @@ def browser_or_skip():
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
+    """Serves the site silently, but keeps every request it answered with a 4xx or 5xx in ``failed``
+    (a browser's own requests, such as /favicon.ico, fire no page event and may log nothing)."""
+    failed = None  # set per server by serve()
+
     def log_message(self, *args):
         pass
+
+    def send_response(self, code, message=None):
+        if code >= 400:
+            self.failed.append(f"HTTP {code}: /{self.path.lstrip('/')}")
+        super().send_response(code, message)
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +95,14 @@ def served(build):
 
 
 def serve(site):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    handler = type("Served", (Quiet,), {"failed": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    SERVED_FAILURES[server.server_port] = handler.failed
     return site, f"http://127.0.0.1:{server.server_port}/"
+
+
+SERVED_FAILURES = {}  # port -> the failed requests its server answered (see Quiet)
 
 
 @pytest.fixture(scope="module")
@@ -103,21 +117,24 @@ def chromium():
 
 
 def visit(browser, base, path, screenshot=None):
-    """Load one page and record what the checks need: console errors, math, images, outputs, links, axe."""
+    """Load one page and record what the checks need: console errors and failed requests, math, images,
+    outputs, links, axe."""
     page = browser.new_page()
     errors = []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("response", lambda r: r.status >= 400 and errors.append(f"HTTP {r.status}: {r.url}"))
+    failed = SERVED_FAILURES[urlsplit(base).port]
+    failed.clear()
     page.goto(base + path, wait_until="networkidle")
     seen = page.evaluate(VISIT.replace("arguments_noise", repr(NOISE)))
     page.add_script_tag(path=str(AXE))
     seen["axe"] = page.evaluate(AXE_RUN)
-    seen["errors"] = [e for e in errors if not any(known in e for known in KNOWN_BENIGN)]
     if screenshot:
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(screenshot), full_page=True)
     page.close()
+    errors += failed
+    seen["errors"] = [e for e in errors if not any(known in e for known in KNOWN_BENIGN)]
     return seen
 
 
@@ -234,3 +251,6 @@ def test_a_broken_page_fails_every_check(chromium, served, tmp_path):
     assert seen["untypeset"], "the page had no math error before; now it has one"
     assert any("image-alt" in v for v in seen["axe"])
     assert any("no-such-page.html" in b for b in broken_links({path: seen}, copy, base))
+    # a page that names no icon: the browser's own request for /favicon.ico fails (no page event)
+    (copy / "index.html").write_text("<!DOCTYPE html><title>no icon</title><p>no icon</p>")
+    assert "HTTP 404: /favicon.ico" in visit(chromium, base, "index.html")["errors"]

@@ -143,6 +143,36 @@ def test_a_worker_that_differs_or_has_no_sandbox_is_refused_by_name(monkeypatch)
         cluster.refuse_differing_workers(course, True)  # --unprotected: the instructor said so
 
 
+def test_a_worker_refused_mid_run_is_retired_and_the_others_grade_everyone(tmp_path, monkeypatch):
+    """Two real (in-process) Dask workers; worker 1 passes the check at the start, then differs (as a
+    worker that joined later would): its task is refused, the worker retired by name, the task graded
+    by worker 0, every student once."""
+    import io
+
+    from distributed import LocalCluster
+
+    fixtures = load(ASSIGNMENT)
+    (tmp_path / "class").mkdir()
+    for i in range(6):
+        build(ASSIGNMENT, f"student{i}", fixtures["solution"], tmp_path / "class")
+    calls = Counter()
+
+    def differs_later(course, unprotected, dask_worker=None):
+        calls[dask_worker.name] += 1
+        return "its solutions/ differ from the client's" if dask_worker.name == 1 and calls[1] > 1 else ""
+
+    monkeypatch.setattr(runner, "check_worker", differs_later)
+    out = io.StringIO()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        results, *_ = command.grade_class(ASSIGNMENT, tmp_path / "class", tmp_path / "course", out=out,
+                                          scheduler=cluster.scheduler_address)
+        left = list(cluster.scheduler.workers)
+    assert sorted((r.student_id, r.score) for r in results) == [(f"student{i}", 7) for i in range(6)], out.getvalue()
+    refused = [line for line in out.getvalue().splitlines() if "is refused" in line]
+    assert len(refused) == 1 and "(1) is refused: its solutions/ differ from the client's; it is retired" in refused[0]
+    assert len(left) == 1
+
+
 def test_a_scheduler_that_goes_away_ends_the_run_with_one_message_and_keeps_what_was_graded(tmp_path):
     fixtures = load(ASSIGNMENT)
     (tmp_path / "class").mkdir()

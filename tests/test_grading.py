@@ -154,6 +154,7 @@ def test_progress_is_one_line_per_submission_when_not_a_terminal(graded):
     assignment, done, course, rows = graded
     lines = [line for line in done.stderr.splitlines() if line.startswith("[")]
     assert len(lines) == len(rows) and lines[-1].startswith(f"[{len(rows)}/{len(rows)}]"), done.stderr[-2000:]
+    assert "/s, ETA 0 s, 2 worker(s)]" in lines[-1], "the rate, the ETA and the workers, as the bar shows them"
 
 
 @pytest.mark.parametrize("args, message", [

@@ -150,6 +150,7 @@ def test_grade_all_grades_each_assignment_folder_and_sums_up(graded):
         with open(course / "grades" / f"{assignment}.csv", encoding="utf-8") as f:
             assert {r["name"]: float(r["score"]) for r in csv.DictReader(f)} == {
                 n: f.score for n, f in fixtures.items()}
+    assert out.count("grading on a local Dask cluster of 2 worker processes") == 1, "one cluster for all"
     assert "skipped 99-nothing: this folder is not named like an assignment of the course" in out
     assert "skipped notes.txt: this file is not named like an assignment" in out
     assert "01-rnn-cell: kernel_crash: REVIEW: uses os" in out

@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import nullcontext
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -110,15 +111,15 @@ def read_submission(path):
 
 def open_gradebook(course, assignment, points, url=None):
     """nbgrader's gradebook of the course directory (:mod:`.gradebook`), or InstructorError. It mirrors the
-    students' records: one a killed run wrote before its gradebook committed is recorded again here."""
+    students' records: one a killed run wrote before its gradebook was written is recorded again here."""
     os.environ.update(PATH=nbgrader_env()["PATH"])  # nbgrader's commands shell out to this environment's scripts
     try:
         book = gradebook.Gradebook(course, assignment, points, url)
-        folder = course / "grades" / assignment
-        missing = {p.stem for p in folder.glob("*.json")} - book.recorded() if folder.is_dir() else set()
-        for record in (json.loads((folder / f"{student}.json").read_text()) for student in sorted(missing)):
-            if record.get("status") != runner.NOT_GRADED:
+        recorded = book.recorded()
+        for record in report.load_records(course, assignment):
+            if record.get("status") != runner.NOT_GRADED and abs(recorded.get(record["student_id"], -1) - record["score"]) > 1e-9:
                 book.record(Result(**{k: v for k, v in record.items() if k in Result.__dataclass_fields__}))
+        book.flush()
         return book
     except Exception as error:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
@@ -155,9 +156,12 @@ class Progress:
                               f"ETA {eta:4.0f} s  {workers} worker(s) ")
             if self.done == self.total:
                 self.stream.write("\n")
-        else:
+        else:  # a log: one line each, with the rate, the ETA and the workers now and then
+            every = max(1, self.total // 20)
+            now = (f"  [{self.done / max(elapsed, 1e-9):.1f}/s, ETA {eta:.0f} s, {workers} worker(s)]"
+                   if self.done % every == 0 or self.done == self.total else "")
             self.stream.write(f"[{self.done}/{self.total}] {result.student_id}: {result.score:g} / {max_score:g} "
-                              f"({result.status}, {result.seconds:.2f} s)\n")
+                              f"({result.status}, {result.seconds:.2f} s){now}\n")
         self.stream.flush()
 
 
@@ -173,8 +177,9 @@ def check_sandbox(unprotected):
 
 
 def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotected=False, out=sys.stdout,
-                scheduler=None, db=None):
-    """Grade every submission found in ``submissions``; return (results, ignored, kept, csv path)."""
+                scheduler=None, db=None, cluster=None):
+    """Grade every submission found in ``submissions``; return (results, ignored, kept, csv path).
+    ``cluster``: a running :class:`runner.Runner` to grade on (else one is started for this run)."""
     if assignment not in assignments():
         raise InstructorError(f"unknown assignment {assignment!r}; the course has: {', '.join(assignments())}")
     verify_references(assignment)
@@ -212,15 +217,14 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
         work = [(s, nb) for s, nb in zip(found, notebooks) if s not in kept]
         for s, _ in work:
             keep_copy(s, course, assignment)
+        tasks = [runner.Task(assignment, sub.student_id, sub.name, sub.entry, sub.notebook.read_bytes(), options,
+                             lms=sub.lms, lms_id=sub.lms_id) for sub, nb in work if not isinstance(nb, str)]
     results, progress = [], Progress(len(work))
     local = [(sub, nb) for sub, nb in work if isinstance(nb, str)]  # missing or invalid: nothing to run
-    course_print = runner.fingerprint()  # each worker must hold the same course
-    tasks = [runner.Task(assignment, sub.student_id, sub.name, sub.entry, nbformat.writes(nb).encode(), options,
-                         course_print, sub.lms, sub.lms_id) for sub, nb in work if not isinstance(nb, str)]
     started = time.perf_counter()
     try:
         graded = ((None, grade_one(trusted, sub, nb, options)) for sub, nb in local)
-        with runner.Runner(jobs, scheduler, len(tasks), out) as cluster:
+        with nullcontext(cluster) if cluster else runner.Runner(jobs, scheduler, len(tasks), out) as cluster:
             for task, record in itertools.chain(graded, cluster.grade(tasks)):
                 result, outcome, cell_ids = record if not isinstance(record, str) else (not_graded(task, record, trusted),
                                                                                        None, {})
@@ -235,13 +239,22 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
     finally:
         timing.SPENT["grading (sandboxed), save included"] = time.perf_counter() - started
         if opening.exception() is None:  # waits for it: a gradebook that could not open was said above
-            opening.result().close()
+            close_gradebook(opening.result(), out)
         with timing.phase("class CSV"):
             write_csv(course, assignment, trusted.points)
         write_reports(course, assignment, trusted.points, out)
     if opening.exception() is not None:  # nobody to grade, and the gradebook cannot be used: still say so
         raise opening.exception()
     return sorted(results, key=lambda r: r.student_id), ignored, kept, course / "grades" / f"{assignment}.csv"
+
+
+def close_gradebook(book, out):
+    """Write what is pending; say which students a write failed for (their grades are safe elsewhere)."""
+    book.close()
+    if book.unrecorded:
+        print(f"warning: {len(book.unrecorded)} student(s) not written to the gradebook {store.shown(book.url)} "
+              f"({book.error}); their grades are in the CSV, and the next run of this command records them",
+              file=out)
 
 
 def timed(name, function, *args):
@@ -336,10 +349,7 @@ def save(course, assignment, trusted, result, outcome, gradebook, cell_ids=None)
     if result.status == runner.NOT_GRADED:
         (folder / f"{result.student_id}.json").write_text(json.dumps(asdict(result), ensure_ascii=False, indent=1))
         return
-    try:
-        gradebook.record(result)
-    except Exception as error:  # the CSV and feedback still have the grade
-        result.review = "; ".join(filter(None, [result.review, f"not in gradebook.db ({type(error).__name__}: {error})"]))
+    gradebook.record(result)  # written with others a moment later (a failure is said at the end of the run)
     (folder / f"{result.student_id}.json").write_text(json.dumps(asdict(result), ensure_ascii=False, indent=1))
     page = course / "feedback" / result.student_id / assignment / Path(ASSIGNMENT_NOTEBOOK).with_suffix(".html").name
     page.parent.mkdir(parents=True, exist_ok=True)
@@ -464,16 +474,17 @@ def grade_all(class_folder, course, jobs=2, regrade=False, unprotected=False, ou
                               f"of submissions like its assignment ({', '.join(assignments())})")
     check_sandbox(unprotected)
     runs = []
-    for assignment in (a for a in assignments() if a in found):
-        print(f"\n== {assignment}: {found[assignment]}", file=out)
-        run = AssignmentRun(assignment, found[assignment])
-        try:
-            run.results, run.ignored, run.kept, _ = grade_class(assignment, found[assignment], course, jobs,
-                                                                regrade, unprotected, out, scheduler, db)
-        except InstructorError as error:
-            run.error = str(error)
-            print(f"{assignment}: not graded: {error}", file=out)
-        runs.append(run)
+    with runner.Runner(jobs, scheduler, None, out) as cluster:  # one cluster for every assignment
+        for assignment in (a for a in assignments() if a in found):
+            print(f"\n== {assignment}: {found[assignment]}", file=out)
+            run = AssignmentRun(assignment, found[assignment])
+            try:
+                run.results, run.ignored, run.kept, _ = grade_class(assignment, found[assignment], course, jobs, regrade,
+                                                                    unprotected, out, scheduler, db, cluster)
+            except InstructorError as error:
+                run.error = str(error)
+                print(f"{assignment}: not graded: {error}", file=out)
+            runs.append(run)
     return runs, skipped
 
 

@@ -34,13 +34,19 @@ def marks():
             for name, (ids, functions) in found.items()}
 
 
-def defined(nb):
-    """The grade ids and the names of the functions a submission's cells define."""
-    ids, names = set(), set()
+def grade_ids(nb):
+    ids = set()
     for cell in nb.get("cells", []):
         meta = cell.get("metadata", {}).get("nbgrader")
         if isinstance(meta, dict) and isinstance(meta.get("grade_id"), str):
             ids.add(meta["grade_id"])
+    return ids
+
+
+def defined(nb):
+    """The grade ids and the names of the functions a submission's cells define."""
+    ids, names = grade_ids(nb), set()
+    for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code":
             source = str(cell.get("source", ""))
             try:
@@ -59,7 +65,8 @@ def looks_like(nb):
 def mismatch(assignment, notebooks):
     """Why these notebooks are not ``assignment``'s (a message), or "" when most of them look like it."""
     notebooks = list(notebooks)
-    likes = [looks_like(nb) for nb in notebooks]
+    own = marks()[assignment][0]  # a grade id of its own says enough, without parsing the code (the usual case)
+    likes = [{assignment} if grade_ids(nb) & own else looks_like(nb) for nb in notebooks]
     unlike = sum(assignment not in like for like in likes)
     if not notebooks or 2 * unlike <= len(notebooks):
         return ""

@@ -1,15 +1,17 @@
-"""nbgrader's gradebook of a course directory (``gradebook.db``), written as nbgrader writes it, quickly.
+"""nbgrader's gradebook (``gradebook.db``, or any SQLAlchemy URL), written as nbgrader writes it, in bulk.
 
-The scores go through nbgrader's own :class:`nbgrader.api.Gradebook`, so formgrader and ``nbgrader
-export`` read the same numbers as the CSV. What made opening it cost seconds is avoided, not what
-it stores:
+formgrader and ``nbgrader export`` read the same numbers as the CSV: each student gets the rows
+nbgrader's ``Gradebook.add_submission`` makes (a submission, its notebook, a grade per grade and
+task cell, a comment per solution and task cell), with each grade's ``auto_score`` and
+``needs_manual_grade`` set as ``nbgrader autograde`` sets them. What is not nbgrader's is how:
 
-- ``nbgrader/__init__.py`` imports its server extensions and exchange (nbconvert, setuptools, ...):
-  :func:`nbgrader_api` loads ``nbgrader.api`` without it (and without setuptools);
-- a new database is stamped with the schema's alembic revision, which nbgrader finds by running
-  ``alembic heads`` in a subprocess: the same head is read in this process (:func:`alembic_head`);
-- the assignment's cells (nbgrader's ``SaveCells``, which imports nbconvert and nbclient) are
-  saved only when the gradebook lacks them or the source notebook changed since (:func:`stamp`).
+- the rows are written with SQLAlchemy Core, many students per statement (``executemany``), one
+  transaction at most every :data:`FLUSH_SECONDS` (nbgrader's ORM took 40 ms a student; a class of
+  50,000 would take half an hour);
+- nbgrader's own code (``nbgrader.api``, which costs half a second to import, and its ``SaveCells``)
+  runs only to make what the rows point at: the schema, the assignment and its cells, when the
+  gradebook lacks them or the source notebook changed since they were saved (:func:`stamp`).
+  Otherwise the tables are read from the database itself (reflection).
 """
 
 import hashlib
@@ -17,6 +19,7 @@ import importlib.util
 import sys
 import time
 import types
+import uuid
 import warnings
 from functools import cache
 from pathlib import Path
@@ -25,6 +28,10 @@ from ..paths import ASSIGNMENT_NOTEBOOK, SOLUTIONS
 from . import store
 
 NOTEBOOK = Path(ASSIGNMENT_NOTEBOOK).stem
+TABLES = ("assignment", "notebook", "base_cell", "student", "submitted_assignment", "submitted_notebook",
+          "grade", "comment")
+FLUSH_SECONDS = 1.0  # a killed client loses at most this much of the gradebook (its JSON records re-record it)
+CHUNK = 500  # ids per IN (...) list
 
 
 @cache
@@ -46,7 +53,8 @@ def _unavailable(*args, **kwargs):
 def nbgrader_api():
     """``nbgrader.api``, loaded without running ``nbgrader/__init__.py`` when nbgrader is not imported yet,
     and without setuptools (``nbgrader.utils`` imports its archive helpers, for unzipping, which the
-    grading command never asks nbgrader to do)."""
+    grading command never asks nbgrader to do). A new database is stamped with the schema's alembic
+    revision, which nbgrader finds by running ``alembic heads`` in a subprocess: read here instead."""
     if "nbgrader" not in sys.modules:
         spec = importlib.util.find_spec("nbgrader")
         sys.modules["nbgrader"] = importlib.util.module_from_spec(spec)  # the package, its __init__ not run
@@ -70,80 +78,160 @@ def stamp(assignment):
     return hashlib.sha256((SOLUTIONS / assignment / ASSIGNMENT_NOTEBOOK).read_bytes()).hexdigest()
 
 
+def chunks(items, size=CHUNK):
+    items = list(items)
+    return (items[i:i + size] for i in range(0, len(items), size))
+
+
 class Gradebook:
-    """The course directory's ``gradebook.db``: the assignment's cells, then each student's scores."""
+    """The gradebook at ``url`` (default: the course directory's ``gradebook.db``), ready for the
+    assignment's submissions: :meth:`record` each result, :meth:`close` at the end."""
 
     def __init__(self, course, assignment, points, url=None):
-        api = nbgrader_api()
-        self.assignment, self.url = assignment, url or store.default_url(course)
-        self.mark = Path(course) / "grades" / assignment / f".cells-{hashlib.sha256(self.url.encode()).hexdigest()[:12]}"
-        warnings.simplefilter("ignore")  # nbgrader's deprecation and SQLAlchemy's session warnings, all run long
-        self.db, self.committed = api.Gradebook(self.url), 0.0
-        self.db.update_or_create_assignment(assignment)
-        if not self.saved(api, points):
-            self.save_cells()
+        import sqlalchemy as sa
 
-    def saved(self, api, points):
-        """Whether the gradebook holds the cells of the source notebook as it is now."""
-        try:
-            notebook = self.db.find_notebook(NOTEBOOK, self.assignment)
-        except api.MissingEntry:
+        self.sa, self.assignment, self.url = sa, assignment, url or store.default_url(course)
+        self.mark = Path(course) / "grades" / assignment / f".cells-{hashlib.sha256(self.url.encode()).hexdigest()[:12]}"
+        self.engine = sa.create_engine(self.url)
+        self.pending, self.flushed = {}, time.monotonic()
+        self.unrecorded, self.error = set(), ""  # students a write failed for, and why (the next run records them)
+        if not self.ready(points):  # a new gradebook, assignment or source notebook: nbgrader makes its rows
+            self.save_cells()
+            if not self.ready(points):
+                raise RuntimeError(f"the gradebook lacks {assignment}'s cells after nbgrader saved them")
+
+    def ready(self, points):
+        """Whether the gradebook holds the assignment's cells as the source notebook has them now; if so,
+        read its tables and the ids of the assignment, its notebooks and their cells."""
+        sa = self.sa
+        if not (self.mark.is_file() and self.mark.read_text() == stamp(self.assignment)):
             return False
-        return ({c.name for c in notebook.grade_cells} == set(points) and self.mark.is_file()
-                and self.mark.read_text() == stamp(self.assignment))
+        meta = sa.MetaData()
+        try:
+            meta.reflect(self.engine, only=TABLES)
+        except sa.exc.InvalidRequestError:  # a table is missing: a new (or foreign) database
+            return False
+        self.t = types.SimpleNamespace(**meta.tables)
+        t = self.t
+        with self.engine.connect() as db:
+            self.assignment_id = db.scalar(sa.select(t.assignment.c.id).where(t.assignment.c.name == self.assignment))
+            cells = db.execute(sa.select(t.notebook.c.id, t.base_cell.c.id, t.base_cell.c.name, t.base_cell.c.type)
+                               .join(t.base_cell, t.base_cell.c.notebook_id == t.notebook.c.id)
+                               .where(t.notebook.c.assignment_id == self.assignment_id)).all()
+        self.notebooks = {}  # notebook id -> [(cell id, cell name, "grade" or "comment")], as add_submission makes them
+        for notebook, cell, name, kind in cells:
+            rows = self.notebooks.setdefault(notebook, [])
+            if kind in ("GradeCell", "TaskCell"):
+                rows.append((cell, name, "grade"))
+            if kind in ("SolutionCell", "TaskCell"):
+                rows.append((cell, name, "comment"))
+        grade_cells = {name for _, _, name, kind in cells if kind == "GradeCell"}
+        return self.assignment_id is not None and grade_cells == set(points)
 
     def save_cells(self):
+        """The schema, the assignment and its cells, made by nbgrader itself (``SaveCells``)."""
         import nbformat
         from nbgrader.preprocessors import SaveCells
 
+        api = nbgrader_api()
+        warnings.simplefilter("ignore")  # nbgrader's deprecation and SQLAlchemy's session warnings
+        with api.Gradebook(self.url) as db:
+            db.update_or_create_assignment(self.assignment)
         source = nbformat.read(SOLUTIONS / self.assignment / ASSIGNMENT_NOTEBOOK, as_version=4)
         resources = {"nbgrader": {"db_url": self.url, "assignment": self.assignment, "notebook": NOTEBOOK}}
         SaveCells().preprocess(source, resources)
         self.mark.parent.mkdir(parents=True, exist_ok=True)
         self.mark.write_text(stamp(self.assignment))
 
-    def graded(self, student_id):
-        try:
-            self.db.find_submission(self.assignment, student_id)
-            return True
-        except nbgrader_api().MissingEntry:
-            return False
-
     def recorded(self):
-        """The ids of the students who have a submission of the assignment in the gradebook (one query)."""
-        api = nbgrader_api()
-        query = self.db.db.query(api.SubmittedAssignment.student_id).join(api.Assignment)
-        return {student for (student,) in query.filter(api.Assignment.name == self.assignment)}
+        """{student id: their total auto score} of the students with a submission of the assignment."""
+        sa, t = self.sa, self.t
+        mine = t.submitted_assignment.c.assignment_id == self.assignment_id
+        # from the grades to their notebook and submission: primary keys all the way (nbgrader's tables have
+        # no index on the other direction; SQLite took minutes for 50,000 students that way)
+        scores = (sa.select(t.submitted_assignment.c.student_id, sa.func.sum(t.grade.c.auto_score))
+                  .select_from(t.grade)
+                  .join(t.submitted_notebook, t.grade.c.notebook_id == t.submitted_notebook.c.id)
+                  .join(t.submitted_assignment, t.submitted_notebook.c.assignment_id == t.submitted_assignment.c.id)
+                  .where(mine).group_by(t.submitted_assignment.c.student_id))
+        with self.engine.connect() as db:
+            recorded = dict.fromkeys(db.scalars(sa.select(t.submitted_assignment.c.student_id).where(mine)), 0.0)
+            recorded.update((student, float(score or 0)) for student, score in db.execute(scores))
+        return recorded
 
     def record(self, result):
-        """The student's submission with its scores: the rows nbgrader's ``add_submission`` makes, with the
-        scores set as they are made, committed at most a second later (:meth:`commit`; a client killed
-        before that grades those students again on the next run, their JSON record being written)."""
-        api = nbgrader_api()
-        if self.graded(result.student_id):
-            self.db.remove_submission(self.assignment, result.student_id)
-        student = self.db.db.get(api.Student, result.student_id) or api.Student(id=result.student_id)
-        student.first_name = result.name
-        assignment = self.db.find_assignment(self.assignment)
-        submission = api.SubmittedAssignment(assignment=assignment, student=student)
-        for notebook in assignment.notebooks:
-            submitted = api.SubmittedNotebook(notebook=notebook, assignment=submission)
-            for cell in notebook.grade_cells:
-                api.Grade(cell_id=cell.id, notebook=submitted, auto_score=result.tests.get(cell.name))
-            for cell in [*notebook.solution_cells, *notebook.task_cells]:
-                api.Comment(cell_id=cell.id, notebook=submitted)
-            for cell in notebook.task_cells:
-                api.Grade(cell_id=cell.id, notebook=submitted)
-        self.db.db.add(submission)
-        self.commit(at_most_every=1.0)
+        """The student's submission with its scores, written with others at most :data:`FLUSH_SECONDS` later
+        (a client killed before that: their JSON record is written, and the next run records them)."""
+        self.pending[result.student_id] = result
+        if time.monotonic() - self.flushed >= FLUSH_SECONDS:
+            self.flush()
 
-    def commit(self, at_most_every=0.0):
-        """Commit what :meth:`record` wrote (one transaction a second, not one a student)."""
-        if time.monotonic() - self.committed >= at_most_every:
-            self.db.db.commit()
-            self.committed = time.monotonic()
+    def flush(self):
+        """Write every pending student in one transaction: their old submission (if any) goes first. A write
+        that fails is remembered (:attr:`unrecorded`, :attr:`error`), never raised: the grades are safe in
+        the JSON records and CSV, and the next run records those students."""
+        results, self.pending, self.flushed = list(self.pending.values()), {}, time.monotonic()
+        if results:
+            try:
+                self.write(results)
+            except Exception as error:  # noqa: BLE001 (said by the command at the end of the run)
+                self.unrecorded |= {r.student_id for r in results}
+                self.error = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+
+    def write(self, results):
+        sa, t = self.sa, self.t
+        students = [r.student_id for r in results]
+        with self.engine.begin() as db:
+            self.remove(db, students)
+            known = set()
+            for some in chunks(students):
+                known |= set(db.scalars(sa.select(t.student.c.id).where(t.student.c.id.in_(some))))
+            new = [{"id": r.student_id, "first_name": r.name} for r in results if r.student_id not in known]
+            old = [{"sid": r.student_id, "name": r.name} for r in results if r.student_id in known]
+            if new:
+                db.execute(sa.insert(t.student), new)
+            if old:
+                db.execute(sa.update(t.student).where(t.student.c.id == sa.bindparam("sid"))
+                           .values(first_name=sa.bindparam("name")), old)
+            self.insert(db, results)
+
+    def remove(self, db, students):
+        """The students' submissions of the assignment, with their notebooks, grades and comments."""
+        sa, t = self.sa, self.t
+        for some in chunks(students):
+            submissions = list(db.scalars(sa.select(t.submitted_assignment.c.id).where(
+                t.submitted_assignment.c.assignment_id == self.assignment_id,
+                t.submitted_assignment.c.student_id.in_(some))))
+            if not submissions:  # first graded: nothing to remove (and no table to scan)
+                continue
+            notebooks = list(db.scalars(sa.select(t.submitted_notebook.c.id)
+                                        .where(t.submitted_notebook.c.assignment_id.in_(submissions))))
+            for table in (t.grade, t.comment):
+                db.execute(sa.delete(table).where(table.c.notebook_id.in_(notebooks)))
+            db.execute(sa.delete(t.submitted_notebook).where(t.submitted_notebook.c.id.in_(notebooks)))
+            db.execute(sa.delete(t.submitted_assignment).where(t.submitted_assignment.c.id.in_(submissions)))
+
+    def insert(self, db, results):
+        sa, t = self.sa, self.t
+        rows = {"submitted_assignment": [], "submitted_notebook": [], "grade": [], "comment": []}
+        for r in results:
+            submission = uuid.uuid4().hex
+            rows["submitted_assignment"].append({"id": submission, "assignment_id": self.assignment_id,
+                                                 "student_id": r.student_id})
+            for notebook, cells in self.notebooks.items():
+                submitted = uuid.uuid4().hex
+                rows["submitted_notebook"].append({"id": submitted, "assignment_id": submission,
+                                                   "notebook_id": notebook, "flagged": False})
+                for cell, name, kind in cells:
+                    row = {"id": uuid.uuid4().hex, "notebook_id": submitted, "cell_id": cell}
+                    if kind == "grade":
+                        score = r.tests.get(name)  # None for a task cell: graded by hand, as nbgrader marks it
+                        row.update(auto_score=score, needs_manual_grade=score is None)
+                    rows[kind].append(row)
+        for table, values in rows.items():
+            if values:
+                db.execute(sa.insert(getattr(t, table)), values)
 
     def close(self):
-        self.commit()
-        self.db.close()
-
+        self.flush()
+        self.engine.dispose()

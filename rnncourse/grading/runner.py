@@ -6,16 +6,17 @@ copy of the course; the result comes back as plain records (``command.Result``, 
 and the client, the only writer, saves it at once.
 
 - By default the command starts a ``LocalCluster`` of its own on 127.0.0.1 (``jobs`` worker
-  processes, one thread each) and stops it at the end. One worker (``--jobs 1``, or a single
-  submission) is a worker thread in this process (``processes=False``): still Dask, without the
-  seconds that starting worker processes costs.
+  processes, one thread each) and stops it at the end. One worker (``--jobs 1``) is a worker thread
+  in this process (``processes=False``): still Dask, without the seconds that starting worker
+  processes costs. A single submission (a late one) is graded by this process itself, with the
+  same function a worker runs (:func:`grade_here`): importing Dask alone would take half a second.
 - ``scheduler`` (``--scheduler tcp://HOST:8786``, or ``RNNCOURSE_SCHEDULER``) sends the same tasks
   to an existing cluster instead.
 
 Before its first task a worker proves it holds the same course as the client
 (:func:`fingerprint` of ``solutions/``, the references and the ``rnncourse`` package, and the
-sandbox's packages) and a working sandbox; otherwise it is refused, with one message naming it
-(:class:`ClusterError`). A worker killed mid-task costs only that task, which Dask runs again
+sandbox's packages) and a working sandbox; otherwise it is refused, with one message naming it,
+and retired: the others grade (none left: :class:`ClusterError`). A worker killed mid-task costs only that task, which Dask runs again
 elsewhere: the client receives each result once. A task that fails on every try leaves its student
 "not graded" with the reason; a scheduler that goes away ends the run (:class:`ClusterError`).
 """
@@ -26,6 +27,7 @@ import logging
 import os
 import sys
 import time
+import uuid
 from dataclasses import dataclass, replace
 
 from ..paths import ROOT
@@ -35,14 +37,25 @@ from . import command  # noqa: E402 (command imports this module: its names are 
 RETRIES = 2  # a task that raised runs again this many times (a killed worker: Dask's allowed-failures)
 SCHEDULER_ENV = "RNNCOURSE_SCHEDULER"
 NOT_GRADED = "not graded"  # the status of a student whose task failed on every try
+NEEDS = " (every worker needs the client's repository, .venv with .venv/sandbox, and bubblewrap)"
 
 
 class ClusterError(Exception):
-    """The cluster cannot grade (a refused worker, a lost scheduler): one message, the run ends."""
+    """The cluster cannot grade (no worker left that may, a lost scheduler): one message, the run ends."""
 
 
 class Refused(Exception):
     """Raised on a worker that must not grade: it differs from the client, or has no sandbox."""
+
+    def __init__(self, message, address):
+        super().__init__(message, address)  # both in args: they cross back to the client
+
+    def __str__(self):
+        return self.args[0]
+
+    @property
+    def address(self):
+        return self.args[1]
 
 
 @dataclass(frozen=True)
@@ -56,7 +69,7 @@ class Task:
     entry: str
     notebook: bytes
     options: engine.Options
-    course: tuple  # the client's fingerprint: ((part, digest), ...)
+    course: tuple = ()  # the client's fingerprint, ((part, digest), ...): set by Runner.grade
     lms: str = ""  # the LMS that named the submission, and its id of the student (command.Result carries them)
     lms_id: str = ""
 
@@ -118,17 +131,22 @@ def check_worker(course, unprotected, dask_worker=None):
 
 def grade_task(task):
     """On a worker: grade one submission; (Result, Outcome, cell grade_ids), as the client saves them."""
-    import nbformat
     from distributed import get_worker
 
     worker = get_worker()
     why = check_worker(task.course, task.options.unprotected, dask_worker=worker)
     if why:
-        raise Refused(f"worker {worker.address} ({worker.name}) is refused: {why}")
+        raise Refused(f"worker {worker.address} ({worker.name}) is refused: {why}", worker.address)
     loaded = worker.__dict__.setdefault("rnncourse_assignments", {})  # this worker's, per course version
     if (task.assignment, task.course) not in loaded:
         loaded[(task.assignment, task.course)] = engine.load_assignment.__wrapped__(task.assignment)
-    trusted = loaded[(task.assignment, task.course)]
+    return grade_here(task, loaded[(task.assignment, task.course)])
+
+
+def grade_here(task, trusted):
+    """Grade one task in this process with the assignment ``trusted``: what every worker runs."""
+    import nbformat
+
     nb = nbformat.reads(task.notebook.decode("utf-8"), as_version=4)
     return command.grade_one(trusted, task, nb, replace(task.options, python_paths=(str(command.sandbox_site()),)))
 
@@ -139,11 +157,16 @@ class Runner:
     def __init__(self, jobs=1, scheduler=None, tasks=None, out=sys.stdout):
         self.jobs, self.out = max(1, jobs), out
         self.scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
-        self.in_process = not self.scheduler and (self.jobs == 1 or (tasks is not None and tasks <= 1))
+        self.here = not self.scheduler and tasks is not None and tasks <= 1  # graded by this process: no Dask
+        self.in_process = not self.scheduler and self.jobs == 1
         self.client = self.cluster = None
-        self.workers, self._counted = 0, 0.0
+        self.workers, self._counted, self.retired = 0, 0.0, set()
 
     def __enter__(self):
+        if self.here:
+            self.workers = 1
+            print("grading in this process (one submission)", file=self.out, flush=True)
+            return self
         from distributed import Client, LocalCluster
 
         for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"] + ["distributed"]:
@@ -201,32 +224,55 @@ class Runner:
             answers = self.client.run(check_worker, course, unprotected)
         except Exception as error:  # noqa: BLE001 (a worker left meanwhile, a lost scheduler)
             raise ClusterError(f"the workers could not be checked ({type(error).__name__}: {error})") from None
-        refused = [f"worker {address} is refused: {why}" for address, why in sorted(answers.items()) if why]
-        if refused:
-            raise ClusterError("; ".join(refused) + " (every worker needs the client's repository, .venv with "
-                               ".venv/sandbox, and bubblewrap)")
+        refused = {address: f"worker {address} is refused: {why}" for address, why in sorted(answers.items()) if why}
         if not answers:
             raise ClusterError(f"the cluster at {self.scheduler} has no worker")
+        if len(refused) == len(answers):
+            raise ClusterError("; ".join(refused.values()) + NEEDS)
+        for address, why in refused.items():
+            self.retire(address, why)
+
+    def retire(self, address, why):
+        """Say why a worker may not grade, and retire it; the others go on (none left: ClusterError)."""
+        if address in self.retired:  # another of its tasks, refused before it was retired
+            return
+        self.retired.add(address)
+        print(f"{why}; it is retired, the other workers go on{NEEDS}", file=self.out, flush=True)
+        try:
+            self.client.retire_workers([address], close_workers=True)
+        except Exception:  # noqa: BLE001 (it left already)
+            pass
+        if not self.count_workers(force=True):
+            raise ClusterError(f"{why}, and no other worker is left{NEEDS}")
 
     def grade(self, tasks):
         """Yield (task, record) per task as each finishes: ``record`` is what :func:`grade_task` returned,
-        or the reason (a string) its task failed on every try. Raises ClusterError when the cluster
-        cannot go on (a refused worker, the scheduler gone)."""
+        or the reason (a string) its task failed on every try. A refused worker is retired and its task
+        goes to another; ClusterError when the cluster cannot go on (no worker left, the scheduler gone)."""
+        if not tasks:
+            return
+        if self.here:
+            yield from ((task, self.grade_here(task)) for task in tasks)
+            return
         from distributed import as_completed
         from distributed.client import FutureCancelledError
 
-        if not tasks:
-            return
+        course = fingerprint()  # each worker must hold the same course as this client
+        tasks = [replace(task, course=course) for task in tasks]
         self.refuse_differing_workers(tasks[0].course, tasks[0].options.unprotected)
-        futures = {self.client.submit(grade_task, task, key=f"grade-{task.assignment}-{task.student_id}-{i}",
-                                      retries=RETRIES, pure=False): task for i, task in enumerate(tasks)}
+        futures = {self.submit(task): task for task in tasks}
         try:
-            for future in as_completed(futures, loop=self.client.loop):
+            done = as_completed(futures, loop=self.client.loop)
+            for future in done:
                 task = futures.pop(future)
                 try:
                     record = future.result()
-                except Refused as error:
-                    raise ClusterError(str(error)) from None
+                except Refused as error:  # a worker that joined since the check: retired, the task goes again
+                    self.retire(error.address, str(error))
+                    again = self.submit(task)
+                    futures[again] = task
+                    done.add(again)
+                    continue
                 except (FutureCancelledError, OSError) as error:
                     raise ClusterError(self.lost(error)) from None
                 except Exception as error:  # noqa: BLE001 (failed on every try: this student only)
@@ -238,6 +284,18 @@ class Runner:
         finally:
             for future in futures:
                 future.cancel()
+
+    def submit(self, task):
+        return self.client.submit(grade_task, task, key=f"grade-{task.assignment}-{task.student_id}-{uuid.uuid4().hex}",
+                                  retries=RETRIES, pure=False)
+
+    def grade_here(self, task):
+        """The task graded by this process (the client holds the course: nothing to check); on the grader's
+        own failure, the reason, as for a task that failed on every try of a cluster."""
+        try:
+            return grade_here(task, engine.load_assignment(task.assignment))
+        except Exception as error:  # noqa: BLE001 (this student only)
+            return f"{type(error).__name__}: {engine.clean(error)}"
 
     def lost(self, error):
         where = self.scheduler or "the local cluster"
