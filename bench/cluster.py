@@ -20,7 +20,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 
 from run import FAILED, ROWS, load, make_submissions, print_summary, record, run  # noqa: E402 (bench/run.py's helpers)
 
-from rnncourse.grading.command import nbgrader_env  # noqa: E402
+from rnncourse.grading.gradebook import nbgrader_env  # noqa: E402
 from rnncourse.paths import ROOT  # noqa: E402
 
 BASELINE = "ea705db"  # the last commit with the thread pool (before the engine became Dask)
@@ -72,43 +72,43 @@ def bench_grading(tmp, args):
 
 def bookkeeping_child(students, url, course):
     """In a process of its own (for its peak memory): ``students`` synthetic outcomes through the
-    client's real per-result writing (``command.save``: JSON record, gradebook, feedback page), then
+    client's real per-result writing (``store.save``: JSON record, gradebook, feedback page), then
     the CSV, the class report and the Canvas export; prints the seconds of each and the peak RSS as JSON."""
     import nbformat
 
-    from rnncourse.grading import command, engine
+    from rnncourse.grading import engine, runner, sandbox, store
     from rnncourse.paths import SOLUTIONS
 
     course = Path(course)
     (course / "grades").mkdir(parents=True, exist_ok=True)
     trusted = engine.load_assignment(ASSIGNMENT)
     nb = nbformat.read(SOLUTIONS / ASSIGNMENT / "exercise.ipynb", as_version=4)
-    outcome = engine.grade(trusted, nb, engine.Options(python_paths=(str(command.sandbox_site()),)))
-    cell_ids, tests = command.cell_grade_ids(nb), list(trusted.points)
+    outcome = engine.grade(trusted, nb, engine.Options(python_paths=(str(sandbox.sandbox_site()),)))
+    cell_ids, tests = runner.cell_grade_ids(nb), list(trusted.points)
     times, start = {}, time.perf_counter()
-    gradebook = command.open_gradebook(course, ASSIGNMENT, trusted.points, url)
+    gradebook = store.open_gradebook(course, ASSIGNMENT, trusted.points, url)
     times["gradebook set-up"] = time.perf_counter() - start
     start = time.perf_counter()
     for i in range(students):
         failed = tests[: i % (len(tests) + 1)]  # a spread of scores and failure messages
-        result = command.Result(f"s{i:06d}", f"Student {i}", f"s{i:06d}.ipynb",
+        result = store.Result(f"s{i:06d}", f"Student {i}", f"s{i:06d}.ipynb",
                                 tests={t: 0.0 if t in failed else trusted.points[t] for t in tests},
                                 messages={t: f"AssertionError: wrong values for case {i % 7}" for t in failed})
         result.score = sum(result.tests.values())
         result.reason = "; ".join(f"{t}: {m}" for t, m in result.messages.items()) or "all tests passed"
         result.seconds = outcome.seconds
-        command.save(course, ASSIGNMENT, trusted, result, outcome, gradebook, cell_ids)
+        store.save(course, ASSIGNMENT, trusted, result, outcome, gradebook, cell_ids)
     times["JSON + feedback + gradebook, as results arrive"] = time.perf_counter() - start
     start = time.perf_counter()
-    command.close_gradebook(gradebook, sys.stderr)
+    store.close_gradebook(gradebook, sys.stderr)
     times["gradebook: the last write"] = time.perf_counter() - start
-    for name, write in (("CSV", lambda: command.write_csv(course, ASSIGNMENT, trusted.points)),
-                        ("class report + Canvas export", lambda: command.write_reports(course, ASSIGNMENT, trusted.points))):
+    for name, write in (("CSV", lambda: store.write_csv(course, ASSIGNMENT, trusted.points)),
+                        ("class report + Canvas export", lambda: store.write_reports(course, ASSIGNMENT, trusted.points))):
         start = time.perf_counter()
         write()
         times[name] = time.perf_counter() - start
     start = time.perf_counter()
-    again = command.open_gradebook(course, ASSIGNMENT, trusted.points, url)  # as a resumed run opens it
+    again = store.open_gradebook(course, ASSIGNMENT, trusted.points, url)  # as a resumed run opens it
     times["gradebook: opened again (every record checked)"] = time.perf_counter() - start
     report = course / "grades" / f"{ASSIGNMENT}.html"
     print(json.dumps({"times": times, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from rnncourse.book import kernel_env
 from rnncourse.course import assignments
-from rnncourse.grading.command import nbgrader_env
+from rnncourse.grading.gradebook import nbgrader_env
 from rnncourse.paths import EXERCISES, ROOT, SOLUTIONS
 
 SECTIONS = ("book", "notebooks", "validate", "grading", "late")

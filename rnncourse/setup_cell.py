@@ -25,7 +25,6 @@ then regenerate the student versions (``nbgrader generate_assignment NN-slug --f
 """
 
 import json
-import sys
 
 from .checks import ATOL, RTOL
 from .course import assignments

@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import threading
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest

@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from rnncourse.grading import command, tables
+from rnncourse.grading import command, tables, terminal
 from rnncourse.paths import ROOT
 from tests.fixtures import build, load
 
@@ -51,11 +51,11 @@ def test_the_wrong_assignment_stops_before_anything_is_written(tmp_path, capsys)
 
 def test_terminal_reasons_are_cut_at_a_word():
     reason = "test_rnn_forward: " + " ".join(["rnn_forward returned values that differ"] * 12)
-    short = command.shorten(reason)
+    short = terminal.shorten(reason)
     kept, tail = short.split("…")
     assert len(kept) <= 200 and tail == " (in full in the CSV)"
     assert reason.startswith(kept) and reason[len(kept)] == " ", "cut between words, not inside one"
-    assert command.shorten("all tests passed") == "all tests passed"
+    assert terminal.shorten("all tests passed") == "all tests passed"
 
 
 def test_every_cell_is_written_safe_and_read_back_as_given(tmp_path):

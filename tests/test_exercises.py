@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from rnncourse.course import assignments, chapter
-from rnncourse.grading.command import nbgrader_env
+from rnncourse.grading.gradebook import nbgrader_env
 from rnncourse.paths import ASSIGNMENT_NOTEBOOK, EXERCISES, ROOT, SOLUTIONS
 
 GRADED = {assignment: sorted(chapter(assignment).GRADED) for assignment in assignments()}

@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import pytest
 
-from rnncourse.grading import command, engine, gradebook
+from rnncourse.grading import engine, gradebook, store
 
 ASSIGNMENT = "01-rnn-cell"
 
@@ -18,7 +18,7 @@ def points():
 
 def result(student, name, points, failed=()):
     tests = {test: 0.0 if test in failed else value for test, value in points.items()}
-    return command.Result(student, name, f"{student}.ipynb", score=sum(tests.values()), tests=tests)
+    return store.Result(student, name, f"{student}.ipynb", score=sum(tests.values()), tests=tests)
 
 
 def rows(url):
@@ -86,7 +86,7 @@ def test_a_student_of_another_assignment_keeps_their_row_and_other_work(tmp_path
     book.close()
     other = engine.load_assignment("02-sequence-shapes").points
     book = gradebook.Gradebook(tmp_path, "02-sequence-shapes", other)
-    book.record(command.Result("alice", "Alice Smith", "alice.ipynb", score=0.0, tests={t: 0.0 for t in other}))
+    book.record(store.Result("alice", "Alice Smith", "alice.ipynb", score=0.0, tests={t: 0.0 for t in other}))
     book.close()
     assert rows(book.url)["alice"][:2] == ("Alice Smith", sum(points.values())), "01 kept, the new name taken"
 
@@ -100,7 +100,7 @@ def test_opening_records_again_what_a_killed_run_had_not_written(tmp_path, point
     folder = tmp_path / "grades" / ASSIGNMENT
     for r in (result("alice", "Alice", points), result("bob", "Bob", points, failed=list(points))):
         (folder / f"{r.student_id}.json").write_text(json.dumps(asdict(r)))
-    command.open_gradebook(tmp_path, ASSIGNMENT, points).close()
+    store.open_gradebook(tmp_path, ASSIGNMENT, points).close()
     scores = {student: row[1] for student, row in rows(book.url).items()}
     assert scores == {"alice": sum(points.values()), "bob": 0.0}
 
@@ -115,6 +115,6 @@ def test_a_failed_write_loses_no_grade_and_is_said(tmp_path, points):
         db.exec_driver_sql("ALTER TABLE comment RENAME TO comment_away")
     book.record(result("alice", "Alice", points))
     out = io.StringIO()
-    command.close_gradebook(book, out)
+    store.close_gradebook(book, out)
     assert book.unrecorded == {"alice"} and "comment" in book.error
     assert "1 student(s) not written to the gradebook" in out.getvalue() and "next run" in out.getvalue()

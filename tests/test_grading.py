@@ -21,6 +21,7 @@ import pytest
 
 from rnncourse.course import assignments, chapter
 from rnncourse.grading import command
+from rnncourse.grading.gradebook import nbgrader_env
 from rnncourse.paths import ROOT, SOLUTIONS
 from tests.fixtures import build, hint_coverage, load
 
@@ -288,7 +289,7 @@ def test_plain_nbgrader_autograde_and_feedback_still_work(tmp_path):
         done = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--force", f"--CourseDirectory.root={tmp_path}",
                                f"--CourseDirectory.source_directory={SOLUTIONS}",
                                f"--CourseDirectory.release_directory={tmp_path / 'release'}"],
-                              capture_output=True, text=True, cwd=ROOT, env=command.nbgrader_env())
+                              capture_output=True, text=True, cwd=ROOT, env=nbgrader_env())
         assert done.returncode == 0, done.stdout + done.stderr
 
     for step in ("generate_assignment", "autograde", "generate_feedback"):

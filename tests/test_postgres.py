@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from rnncourse.grading import store
+from rnncourse.grading import gradebook
 from rnncourse.paths import ROOT
 from tests import postgres_server
 from tests.fixtures import build, load
@@ -76,8 +76,8 @@ def test_a_later_run_against_postgresql_keeps_who_is_graded(postgres_url, tmp_pa
 
 
 def test_messages_never_show_the_databases_password(tmp_path):
-    assert store.shown("postgresql://grader:s3cret@db.example:5432/course") == "postgresql://grader:***@db.example:5432/course"
-    assert store.shown(store.default_url(tmp_path)) == str(tmp_path / "gradebook.db")
+    assert gradebook.shown("postgresql://grader:s3cret@db.example:5432/course") == "postgresql://grader:***@db.example:5432/course"
+    assert gradebook.shown(gradebook.default_url(tmp_path)) == str(tmp_path / "gradebook.db")
     (tmp_path / "class").mkdir()
     build(ASSIGNMENT, "alice", load(ASSIGNMENT)["solution"], tmp_path / "class")
     done = subprocess.run([sys.executable, ROOT / "autograder" / "grade.py", ASSIGNMENT, tmp_path / "class",

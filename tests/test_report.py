@@ -9,8 +9,6 @@ The quick tests at the end check the parts on records made up in the test (no gr
 """
 
 import csv
-import html
-import json
 import os
 import re
 import shutil
@@ -19,7 +17,6 @@ import sys
 import zipfile
 from collections import Counter
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 

@@ -140,7 +140,7 @@ def test_only_the_numpy_environment_and_the_standard_library():
     """As the grader starts its worker (python -I -S, the numpy-only environment first on sys.path): no other
     Python package folder shows (Debian's dist-packages, /usr/local's, the interpreter's site-packages), nor
     does the checkout's path, in sys.path, the environment or any command line in there."""
-    from rnncourse.grading.command import sandbox_site
+    from rnncourse.grading.sandbox import sandbox_site
 
     env = str(sandbox_site())
     (seen,) = sandbox.seen_as([env])

@@ -2,10 +2,12 @@
 however many students there are (their lists are capped; the CSV lists every student)."""
 
 import io
+from dataclasses import asdict
+from pathlib import Path
 
 import pytest
 
-from rnncourse.grading import command, report
+from rnncourse.grading import report, store, terminal
 from rnncourse.grading.intake import Ignored
 
 POINTS = {"test_a": 3.0, "test_b": 4.0}
@@ -15,7 +17,7 @@ def results(n):
     """n students: most at full marks, every 7th failing test_b, every 50th not gradable, every 3rd flagged."""
     out = []
     for i in range(n):
-        r = command.Result(f"s{i:06d}", f"Student {i}", f"s{i:06d}.ipynb", tests=dict(POINTS), reason="all tests passed")
+        r = store.Result(f"s{i:06d}", f"Student {i}", f"s{i:06d}.ipynb", tests=dict(POINTS), reason="all tests passed")
         if i % 7 == 0:
             r.tests["test_b"], r.messages = 0.0, {"test_b": f"AssertionError: wrong values for case {i % 5}"}
             r.reason = f"test_b: {r.messages['test_b']}"
@@ -30,11 +32,11 @@ def results(n):
 def test_the_summary_of_a_large_class_counts_and_lists_only_whom_to_look_at():
     small, large = io.StringIO(), io.StringIO()
     for out, n in ((small, 20), (large, 20_000)):
-        command.print_summary("01-rnn-cell", results(n), [Ignored("notes.txt", "not a notebook")], [], 7.0,
-                              "grades.csv", command.Path("/nonexistent"), out)
+        terminal.print_summary("01-rnn-cell", results(n), [Ignored("notes.txt", "not a notebook")], [], 7.0,
+                              "grades.csv", Path("/nonexistent"), out)
     assert "s000019" in small.getvalue() and "scores:" not in small.getvalue(), "a small class: every student"
     lines = large.getvalue().splitlines()
-    assert len(lines) < command.SCREENFUL + 12, "a large class: a screenful"
+    assert len(lines) < terminal.SCREENFUL + 12, "a large class: a screenful"
     assert "  scores:   7 / 7: 16800; 3 / 7: 2800; 0 / 7: 400" in lines
     assert "  statuses: graded 19600; invalid notebook 400; ignored entries 1" in lines
     assert any(line.startswith("  ... and ") and line.endswith("more: see the CSV") for line in lines)
@@ -43,7 +45,7 @@ def test_the_summary_of_a_large_class_counts_and_lists_only_whom_to_look_at():
 @pytest.mark.slow  # two reports with their plots: seconds
 def test_the_class_report_does_not_grow_with_the_class():
     def size(n):
-        records = [command.asdict(r) for r in results(n)]
+        records = [asdict(r) for r in results(n)]
         return len(report.render("01-rnn-cell", records, POINTS, generated="now"))
 
     small, large = size(1_500), size(6_000)  # both beyond the caps

@@ -11,7 +11,7 @@ import pytest
 
 from rnncourse import setup_cell
 from rnncourse.course import assignments
-from rnncourse.grading.command import nbgrader_env
+from rnncourse.grading.gradebook import nbgrader_env
 from rnncourse.paths import ASSIGNMENT_NOTEBOOK, EXERCISES, ROOT, SOLUTIONS
 
 

@@ -16,6 +16,7 @@ task cell, a comment per solution and task cell), with each grade's ``auto_score
 
 import hashlib
 import importlib.util
+import os
 import sys
 import time
 import types
@@ -25,13 +26,37 @@ from functools import cache
 from pathlib import Path
 
 from ..paths import ASSIGNMENT_NOTEBOOK, SOLUTIONS
-from . import store
 
 NOTEBOOK = Path(ASSIGNMENT_NOTEBOOK).stem
 TABLES = ("assignment", "notebook", "base_cell", "student", "submitted_assignment", "submitted_notebook",
           "grade", "comment")
 FLUSH_SECONDS = 1.0  # a killed client loses at most this much of the gradebook (its JSON records re-record it)
 CHUNK = 500  # ids per IN (...) list
+
+
+def nbgrader_env():
+    """This environment, with its scripts first on PATH: nbgrader shells out to `alembic` and
+    `jupyter`, which must be this environment's, however the grader was started."""
+    scripts = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": os.pathsep.join([scripts, os.environ.get("PATH", "")])}
+
+
+def default_url(course):
+    """The SQLite gradebook of today: ``gradebook.db`` in the course directory."""
+    return f"sqlite:///{Path(course) / 'gradebook.db'}"
+
+
+def shown(url):
+    """The URL as a message may show it: the password masked, a SQLite URL as its file."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 (not a URL at all: say so, show nothing of it that may be secret)
+        return "(an unreadable database URL)"
+    if parsed.drivername.startswith("sqlite") and parsed.database:
+        return parsed.database
+    return parsed.render_as_string(hide_password=True)
 
 
 @cache
@@ -90,7 +115,7 @@ class Gradebook:
     def __init__(self, course, assignment, points, url=None):
         import sqlalchemy as sa
 
-        self.sa, self.assignment, self.url = sa, assignment, url or store.default_url(course)
+        self.sa, self.assignment, self.url = sa, assignment, url or default_url(course)
         self.mark = Path(course) / "grades" / assignment / f".cells-{hashlib.sha256(self.url.encode()).hexdigest()[:12]}"
         self.engine = sa.create_engine(self.url)
         self.pending, self.flushed = {}, time.monotonic()

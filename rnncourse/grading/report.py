@@ -28,7 +28,7 @@ import json
 import re
 import statistics
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 from ..feedback import STYLE

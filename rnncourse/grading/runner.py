@@ -2,7 +2,7 @@
 
 A task grades one submission: a :class:`Task` (the notebook's bytes, the assignment, the options)
 goes to a worker, which runs the student's code in its own sandbox and judges it against its own
-copy of the course; the result comes back as plain records (``command.Result``, ``engine.Outcome``)
+copy of the course; the result comes back as plain records (``store.Result``, ``engine.Outcome``)
 and the client, the only writer, saves it at once.
 
 - By default the command starts a ``LocalCluster`` of its own on 127.0.0.1 (``jobs`` worker
@@ -32,11 +32,10 @@ from dataclasses import dataclass, replace
 
 from ..paths import ROOT
 from . import engine, sandbox
-from . import command  # noqa: E402 (command imports this module: its names are used at run time only)
+from .store import NOT_GRADED, Result
 
 RETRIES = 2  # a task that raised runs again this many times (a killed worker: Dask's allowed-failures)
 SCHEDULER_ENV = "RNNCOURSE_SCHEDULER"
-NOT_GRADED = "not graded"  # the status of a student whose task failed on every try
 NEEDS = " (every worker needs the client's repository, .venv with .venv/sandbox, and bubblewrap)"
 
 
@@ -61,7 +60,7 @@ class Refused(Exception):
 @dataclass(frozen=True)
 class Task:
     """One submission to grade: plain values only. ``student_id``, ``name``, ``entry``, ``lms`` and
-    ``lms_id`` are what ``command.grade_one`` reads of a submission."""
+    ``lms_id`` are what :func:`grade_one` reads of a submission."""
 
     assignment: str
     student_id: str
@@ -70,7 +69,7 @@ class Task:
     notebook: bytes
     options: engine.Options
     course: tuple = ()  # the client's fingerprint, ((part, digest), ...): set by Runner.grade
-    lms: str = ""  # the LMS that named the submission, and its id of the student (command.Result carries them)
+    lms: str = ""  # the LMS that named the submission, and its id of the student (store.Result carries them)
     lms_id: str = ""
 
 
@@ -87,7 +86,7 @@ def digest_of(root, folder, pattern):
     """sha256 of the files under ``root / folder`` (names and bytes); of the sandbox's pins for None."""
     digest = hashlib.sha256()
     if folder is None:
-        pins = command.sandbox_site() / ".pins"
+        pins = sandbox.sandbox_site() / ".pins"
         digest.update(pins.read_bytes() if pins.is_file() else b"missing")
         return digest.hexdigest()
     base = root / folder
@@ -120,8 +119,8 @@ def check_worker(course, unprotected, dask_worker=None):
     mine = dict(fingerprint())
     differ = [name for name, digest in course if mine.get(name) != digest]
     why = f"its {', '.join(differ)} differ from the client's" if differ else ""
-    if not why and not command.sandbox_site().is_dir():
-        why = f"it has no {command.sandbox_site()} (run `bash scripts/setup.sh` there)"
+    if not why and not sandbox.sandbox_site().is_dir():
+        why = f"it has no {sandbox.sandbox_site()} (run `bash scripts/setup.sh` there)"
     if not why and not unprotected and sandbox.missing_protections():
         why = f"it cannot sandbox student code ({', '.join(sandbox.missing_protections())} missing: {sandbox.HOW})"
     if dask_worker is not None:
@@ -148,7 +147,50 @@ def grade_here(task, trusted):
     import nbformat
 
     nb = nbformat.reads(task.notebook.decode("utf-8"), as_version=4)
-    return command.grade_one(trusted, task, nb, replace(task.options, python_paths=(str(command.sandbox_site()),)))
+    return grade_one(trusted, task, nb, replace(task.options, python_paths=(str(sandbox.sandbox_site()),)))
+
+
+def cell_grade_ids(nb):
+    """The feedback's step label of each of the submission's cells ("cell N") -> its nbgrader grade_id."""
+    ids = {}
+    for index, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        if isinstance(grade_id, str):
+            ids[f"cell {index + 1}"] = grade_id
+    return ids
+
+
+def grade_one(trusted, sub, nb, options):
+    """Grade one submission: (Result, Outcome or None, the grade_ids of its cells)."""
+    result = Result(sub.student_id, sub.name, sub.entry, tests={g: 0.0 for g in trusted.points}, lms=sub.lms,
+                    lms_id=sub.lms_id)
+    if isinstance(nb, str):
+        result.status = "missing" if sub.notebook is None else "invalid notebook"
+        result.reason = nb
+        return result, None, {}
+    try:
+        outcome = engine.grade(trusted, nb, options)
+    except Exception as error:  # the grader's own fault: this student is kept, the others go on
+        result.status, result.review = "error", f"the grader failed on this notebook ({type(error).__name__}: {error})"
+        result.reason = "your notebook could not be graded; your instructor has been told why"
+        return result, None, {}
+    result.tests, result.seconds = outcome.scores, outcome.seconds
+    result.score = sum(outcome.scores.values())
+    result.messages = dict(outcome.messages)
+    result.cell_errors = dict(outcome.cell_errors)
+    result.mistakes = dict(outcome.mistakes)
+    result.hints = {name: trusted.hint(name) for names in outcome.mistakes.values() for name in names}
+    result.reason = "; ".join(f"{g}: {m}" for g, m in outcome.messages.items()) or "all tests passed"
+    result.review = "; ".join(outcome.review)
+    return result, outcome, cell_grade_ids(nb)
+
+
+def not_graded(task, reason, trusted):
+    """The Result of a student whose task failed on every try: listed, not in the gradebook (a later
+    run grades it again), no feedback page."""
+    return Result(task.student_id, task.name, task.entry, status=NOT_GRADED, tests={g: 0.0 for g in trusted.points},
+                  reason=f"grader error: {reason}", review="not graded: run the command again for this student")
 
 
 class Runner:

@@ -71,6 +71,11 @@ class Limits:
         return args + ([f"--nproc={self.processes}"] if processes else []) + ["--"]
 
 
+
+def sandbox_site():
+    """The numpy-only environment student code imports from (scripts/setup.sh makes it)."""
+    return Path(sys.prefix) / "sandbox"
+
 def _tool(name):
     return shutil.which(name, path=TOOLS_PATH)
 
