@@ -10,7 +10,7 @@ from rnncourse import course, mistakes, references
 from rnncourse.checks import StudentCodeError, arguments, call
 from rnncourse.course import load_module
 from rnncourse.paths import AUTOGRADER
-from rnncourse.spec import Mistake
+from rnncourse.spec import Mistake, variant
 
 MAKER = load_module(AUTOGRADER / "make_references.py")
 WITH_MISTAKES = [a for a in course.assignments() if getattr(course.chapter(a), "MISTAKES", ())]
@@ -138,3 +138,12 @@ def test_an_in_kernel_call_reports_raising_in_the_same_words():
     with pytest.raises(StudentCodeError) as error:
         call(rnn_forward, 1)
     assert mistakes.raised_type("rnn_forward", str(error.value)) == "ValueError"
+
+
+def test_a_variant_changes_the_correct_answer_in_the_one_place_named():
+    correct = "def f(x):\n    y = x + 1\n    return y\n"
+    assert variant(correct, "x + 1", "x - 1") == "def f(x):\n    y = x - 1\n    return y\n"
+    with pytest.raises(ValueError, match="occurs 0 times"):
+        variant(correct, "x * 2", "x")  # not there: the mistake would silently be the correct answer
+    with pytest.raises(ValueError, match="occurs 2 times"):
+        variant(correct, "y", "z")  # there twice: which one the mistake changes is ambiguous

@@ -19,7 +19,7 @@ maker checks each cell's source against the Keras cell it stands for.
 import numpy as np
 
 from rnncourse.checks import Graded, Output
-from rnncourse.spec import Mistake
+from rnncourse.spec import Mistake, variant
 from rnncourse.weights import random_rnn_weights, set_rnn_weights
 
 GRADED = {
@@ -148,6 +148,32 @@ def references(tf, keras, rng):
 
 
 # ---------------------------------------------------------------- known mistakes (the feedback's hints)
+# The correct answers the mistakes below change: each mistake is variant(correct, old, new),
+# the correct answer with the one place it gets wrong.
+CORRECT_FORWARD = '''
+def hihello_forward(x, initial_states, cell, W, b):
+    states, outputs = list(initial_states), []
+    for t in range(x.shape[1]):
+        output, states = cell(x[:, t], states)
+        outputs.append(output)
+    z = np.stack(outputs, axis=1) @ W + b
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+'''
+
+CORRECT_LOSS = '''
+def hihello_loss(x, y, initial_states, cell, W, b):
+    states, outputs = list(initial_states), []
+    for t in range(x.shape[1]):
+        output, states = cell(x[:, t], states)
+        outputs.append(output)
+    z = np.stack(outputs, axis=1) @ W + b
+    shifted = z - np.max(z, axis=-1, keepdims=True)
+    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    return float(-np.mean(np.take_along_axis(log_p, np.asarray(y)[..., None], axis=-1)))
+'''
+
+
 MISTAKES = (
     Mistake('encode', 'encode_float_when_empty', code='''
 def encode(text, char2idx):
@@ -172,51 +198,31 @@ def shift_pair(text):
 ''',
             hint="Your input and target texts are swapped: the model reads a character and predicts the one after"
                  " it."),
-    Mistake('hihello_forward', 'states_not_carried', code='''
-def hihello_forward(x, initial_states, cell, W, b):
-    states, outputs = list(initial_states), []
-    for t in range(x.shape[1]):
-        output, _ = cell(x[:, t], states)
-        outputs.append(output)
-    z = np.stack(outputs, axis=1) @ W + b
-    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
-    return e / np.sum(e, axis=-1, keepdims=True)
-''',
+    Mistake('hihello_forward', 'states_not_carried', code=variant(
+                CORRECT_FORWARD,
+                '        output, states = cell(x[:, t], states)\n',
+                '        output, _ = cell(x[:, t], states)\n'),
             hint="Your loop gives the cell the initial states at every step: the cell returns new states, which "
                  "the next step reads."),
-    Mistake('hihello_forward', 'logits_returned', code='''
-def hihello_forward(x, initial_states, cell, W, b):
-    states, outputs = list(initial_states), []
-    for t in range(x.shape[1]):
-        output, states = cell(x[:, t], states)
-        outputs.append(output)
-    z = np.stack(outputs, axis=1) @ W + b
-    return z  # the logits: the softmax is left out
-''',
+    Mistake('hihello_forward', 'logits_returned', code=variant(
+                CORRECT_FORWARD,
+                '    e = np.exp(z - np.max(z, axis=-1, keepdims=True))\n'
+                '    return e / np.sum(e, axis=-1, keepdims=True)\n',
+                '    return z  # the logits: the softmax is left out\n'),
             hint="Your model returns the Dense layer's logits: the model ends in a softmax, so it returns "
                  "probabilities."),
-    Mistake('hihello_forward', 'softmax_over_time', code='''
-def hihello_forward(x, initial_states, cell, W, b):
-    states, outputs = list(initial_states), []
-    for t in range(x.shape[1]):
-        output, states = cell(x[:, t], states)
-        outputs.append(output)
-    z = np.stack(outputs, axis=1) @ W + b
-    e = np.exp(z - np.max(z, axis=1, keepdims=True))
-    return e / np.sum(e, axis=1, keepdims=True)
-''',
+    Mistake('hihello_forward', 'softmax_over_time', code=variant(
+                CORRECT_FORWARD,
+                '    e = np.exp(z - np.max(z, axis=-1, keepdims=True))\n'
+                '    return e / np.sum(e, axis=-1, keepdims=True)\n',
+                '    e = np.exp(z - np.max(z, axis=1, keepdims=True))\n'
+                '    return e / np.sum(e, axis=1, keepdims=True)\n'),
             hint="Your probabilities sum to one over the time axis: the softmax is over the characters of the "
                  "vocabulary, the last axis."),
-    Mistake('hihello_forward', 'naive_exp', code='''
-def hihello_forward(x, initial_states, cell, W, b):
-    states, outputs = list(initial_states), []
-    for t in range(x.shape[1]):
-        output, states = cell(x[:, t], states)
-        outputs.append(output)
-    z = np.stack(outputs, axis=1) @ W + b
-    e = np.exp(z)
-    return e / np.sum(e, axis=-1, keepdims=True)
-''',
+    Mistake('hihello_forward', 'naive_exp', code=variant(
+                CORRECT_FORWARD,
+                '    e = np.exp(z - np.max(z, axis=-1, keepdims=True))\n',
+                '    e = np.exp(z)\n'),
             hint="Your probabilities become NaN where the logits are large: exp overflows. Subtracting the same "
                  "number from every logit of a position does not change its softmax."),
     Mistake('hihello_loss', 'log_of_probabilities', code='''
@@ -233,44 +239,23 @@ def hihello_loss(x, y, initial_states, cell, W, b):
 ''',
             hint="Your loss is capped near 16 where Keras's is far larger: clipping the probabilities before the "
                  "log caps the loss. Compute log-probabilities from the logits."),
-    Mistake('hihello_loss', 'loss_summed', code='''
-def hihello_loss(x, y, initial_states, cell, W, b):
-    states, outputs = list(initial_states), []
-    for t in range(x.shape[1]):
-        output, states = cell(x[:, t], states)
-        outputs.append(output)
-    z = np.stack(outputs, axis=1) @ W + b
-    shifted = z - np.max(z, axis=-1, keepdims=True)
-    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
-    return float(-np.sum(np.take_along_axis(log_p, np.asarray(y)[..., None], axis=-1)))
-''',
+    Mistake('hihello_loss', 'loss_summed', code=variant(
+                CORRECT_LOSS,
+                '    return float(-np.mean(np.take_along_axis(log_p, np.asarray(y)[..., None], axis=-1)))\n',
+                '    return float(-np.sum(np.take_along_axis(log_p, np.asarray(y)[..., None], axis=-1)))\n'),
             hint="Your loss grows with the batch and the sequence length: Keras's loss is a mean over the batch "
                  "and time, not a sum."),
-    Mistake('hihello_loss', 'loss_per_sequence', code='''
-def hihello_loss(x, y, initial_states, cell, W, b):
-    states, outputs = list(initial_states), []
-    for t in range(x.shape[1]):
-        output, states = cell(x[:, t], states)
-        outputs.append(output)
-    z = np.stack(outputs, axis=1) @ W + b
-    shifted = z - np.max(z, axis=-1, keepdims=True)
-    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
-    return -np.mean(np.take_along_axis(log_p, np.asarray(y)[..., None], axis=-1)[..., 0], axis=1)
-''',
+    Mistake('hihello_loss', 'loss_per_sequence', code=variant(
+                CORRECT_LOSS,
+                '    return float(-np.mean(np.take_along_axis(log_p, np.asarray(y)[..., None], axis=-1)))\n',
+                '    return -np.mean(np.take_along_axis(log_p, np.asarray(y)[..., None], axis=-1)[..., 0], axis=1)\n'),
             hint="Your loss is one number per sequence: Keras's is one number, the mean over every position of "
                  "every sequence."),
-    Mistake('hihello_loss', 'loss_mixed_order', code='''
-def hihello_loss(x, y, initial_states, cell, W, b):
-    states, outputs = list(initial_states), []
-    for t in range(x.shape[1]):
-        output, states = cell(x[:, t], states)
-        outputs.append(output)
-    z = np.stack(outputs, axis=1) @ W + b
-    shifted = z - np.max(z, axis=-1, keepdims=True)
-    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
-    rows = log_p.transpose(1, 0, 2).reshape(-1, log_p.shape[-1])   # (time, batch) order...
-    return float(-np.mean(rows[np.arange(len(rows)), np.ravel(y)]))      # ...against (batch, time) targets
-''',
+    Mistake('hihello_loss', 'loss_mixed_order', code=variant(
+                CORRECT_LOSS,
+                '    return float(-np.mean(np.take_along_axis(log_p, np.asarray(y)[..., None], axis=-1)))\n',
+                '    rows = log_p.transpose(1, 0, 2).reshape(-1, log_p.shape[-1])   # (time, batch) order...\n'
+                '    return float(-np.mean(rows[np.arange(len(rows)), np.ravel(y)]))      # ...against (batch, time) targets\n'),
             hint="Your loss pairs the predictions with the wrong targets when the batch has several sequences: "
                  "check that the order of (batch, time) is the same on both sides when you flatten."),
 )

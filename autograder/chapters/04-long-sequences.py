@@ -19,7 +19,7 @@ of the cumulative distribution: the reference run refuses a case where one lies 
 import numpy as np
 
 from rnncourse.checks import Graded, Output
-from rnncourse.spec import Mistake
+from rnncourse.spec import Mistake, variant
 from rnncourse.text import SHIP, WINDOW
 from rnncourse.weights import random_rnn_weights, set_rnn_weights
 
@@ -193,6 +193,31 @@ def references(tf, keras, rng):
 
 
 # ---------------------------------------------------------------- known mistakes (the feedback's hints)
+# The correct answers the mistakes below change: each mistake is variant(correct, old, new),
+# the correct answer with the one place it gets wrong.
+CORRECT_WINDOWS = '''
+def sliding_windows(indices, seq_len):
+    a = np.asarray(indices)
+    X = np.array([a[i:i + seq_len] for i in range(len(a) - seq_len)])
+    Y = np.array([a[i + 1:i + seq_len + 1] for i in range(len(a) - seq_len)])
+    return X, Y
+'''
+
+CORRECT_SAMPLE = '''
+def sample_sequence(step, state, start, length, temperature, seed):
+    rng = np.random.default_rng(seed)
+    index, drawn = start, []
+    for _ in range(length):
+        logits, state = step(index, state)
+        z = np.asarray(logits, dtype=np.float64) / temperature
+        p = np.exp(z - np.max(z))
+        p /= np.sum(p)
+        index = rng.choice(len(p), p=p)
+        drawn.append(index)
+    return np.array(drawn, dtype=np.int64)
+'''
+
+
 MISTAKES = (
     Mistake('sliding_windows', 'one_window_too_many', code='''
 from numpy.lib.stride_tricks import sliding_window_view
@@ -201,12 +226,11 @@ def sliding_windows(indices, seq_len):
     return sliding_window_view(a, seq_len), sliding_window_view(a[1:], seq_len)  # len - seq_len + 1 windows in X
 ''',
             hint='X has one window more than Y: the last window of X has no next character to predict.'),
-    Mistake('sliding_windows', 'windows_not_shifted', code='''
-def sliding_windows(indices, seq_len):
-    a = np.asarray(indices)
-    X = np.array([a[i:i + seq_len] for i in range(len(a) - seq_len)])
-    return X, X.copy()
-''',
+    Mistake('sliding_windows', 'windows_not_shifted', code=variant(
+                CORRECT_WINDOWS,
+                '    Y = np.array([a[i + 1:i + seq_len + 1] for i in range(len(a) - seq_len)])\n'
+                '    return X, Y\n',
+                '    return X, X.copy()\n'),
             hint='Your Y is the same as X: each target window is its input window moved on by one character.'),
     Mistake('sliding_windows', 'windows_float', code='''
 def sliding_windows(indices, seq_len):
@@ -219,14 +243,13 @@ def sliding_windows(indices, seq_len):
 ''',
             hint="Your windows hold the right numbers as floats: indices are integers, and np.zeros makes float64"
                  " unless told otherwise."),
-    Mistake('sliding_windows', 'next_char_only', code='''
-def sliding_windows(indices, seq_len):
-    a = np.asarray(indices)
-    n = len(a) - seq_len
-    X = np.array([a[i:i + seq_len] for i in range(n)])
-    Y = np.array([a[i + seq_len] for i in range(n)])  # only the character after the window
-    return X, Y
-''',
+    Mistake('sliding_windows', 'next_char_only', code=variant(
+                CORRECT_WINDOWS,
+                '    X = np.array([a[i:i + seq_len] for i in range(len(a) - seq_len)])\n'
+                '    Y = np.array([a[i + 1:i + seq_len + 1] for i in range(len(a) - seq_len)])\n',
+                '    n = len(a) - seq_len\n'
+                '    X = np.array([a[i:i + seq_len] for i in range(n)])\n'
+                '    Y = np.array([a[i + seq_len] for i in range(n)])  # only the character after the window\n'),
             hint="Your Y holds only the character after each window: this many-to-many model predicts a next "
                  "character at every position of the window."),
     Mistake('sliding_windows', 'windows_no_lists', code='''
@@ -237,13 +260,10 @@ def sliding_windows(indices, seq_len):
 ''',
             hint="Your function works for numpy arrays only: the indices may come as a Python list, which has no "
                  ".size or array slicing."),
-    Mistake('sliding_windows', 'windows_squeezed', code='''
-def sliding_windows(indices, seq_len):
-    a = np.asarray(indices)
-    X = np.array([a[i:i + seq_len] for i in range(len(a) - seq_len)])
-    Y = np.array([a[i + 1:i + seq_len + 1] for i in range(len(a) - seq_len)])
-    return X.squeeze(), Y.squeeze()  # "tidies" away axes of length 1
-''',
+    Mistake('sliding_windows', 'windows_squeezed', code=variant(
+                CORRECT_WINDOWS,
+                '    return X, Y\n',
+                '    return X.squeeze(), Y.squeeze()  # "tidies" away axes of length 1\n'),
             hint="A single window or a window of length 1 loses an axis in your result: X and Y are always "
                  "(windows, seq_len); squeeze removes every axis of length 1."),
     Mistake('sliding_windows', 'windows_bytes', code='''
@@ -278,154 +298,66 @@ def reconstruct(pred_windows, idx2char):
 ''',
             hint="Your text is read from the other end: the first window is taken whole, and each later window "
                  "adds its last character."),
-    Mistake('sample_sequence', 'new_rng_each_step', code='''
-def sample_sequence(step, state, start, length, temperature, seed):
-    rng = np.random.default_rng(seed)
-    index, drawn = start, []
-    for _ in range(length):
-        logits, state = step(index, state)
-        rng = np.random.default_rng(seed)
-        z = np.asarray(logits, dtype=np.float64) / temperature
-        p = np.exp(z - np.max(z))
-        p /= np.sum(p)
-        index = rng.choice(len(p), p=p)
-        drawn.append(index)
-    return np.array(drawn, dtype=np.int64)
-''',
+    Mistake('sample_sequence', 'new_rng_each_step', code=variant(
+                CORRECT_SAMPLE,
+                '        logits, state = step(index, state)\n',
+                '        logits, state = step(index, state)\n'
+                '        rng = np.random.default_rng(seed)\n'),
             hint="Your draws repeat a pattern: a generator made anew at every step starts the same random numbers"
                  " again. Make one generator before the loop."),
-    Mistake('sample_sequence', 'global_generator', code='''
-def sample_sequence(step, state, start, length, temperature, seed):
-    np.random.seed(seed)
-    index, drawn = start, []
-    for _ in range(length):
-        logits, state = step(index, state)
-        z = np.asarray(logits, dtype=np.float64) / temperature
-        p = np.exp(z - np.max(z))
-        p /= np.sum(p)
-        index = np.random.choice(len(p), p=p)
-        drawn.append(index)
-    return np.array(drawn, dtype=np.int64)
-''',
+    Mistake('sample_sequence', 'global_generator', code=variant(
+                variant(CORRECT_SAMPLE,
+                        '    rng = np.random.default_rng(seed)\n',
+                        '    np.random.seed(seed)\n'),
+                '        index = rng.choice(len(p), p=p)\n',
+                '        index = np.random.choice(len(p), p=p)\n'),
             hint="Your draws come from numpy's legacy global generator: the recipe draws with one "
                  "np.random.default_rng(seed) generator."),
-    Mistake('sample_sequence', 'multiplies_temperature', code='''
-def sample_sequence(step, state, start, length, temperature, seed):
-    rng = np.random.default_rng(seed)
-    index, drawn = start, []
-    for _ in range(length):
-        logits, state = step(index, state)
-        z = np.asarray(logits, dtype=np.float64) * temperature
-        p = np.exp(z - np.max(z))
-        p /= np.sum(p)
-        index = rng.choice(len(p), p=p)
-        drawn.append(index)
-    return np.array(drawn, dtype=np.int64)
-''',
+    Mistake('sample_sequence', 'multiplies_temperature', code=variant(
+                CORRECT_SAMPLE,
+                '        z = np.asarray(logits, dtype=np.float64) / temperature\n',
+                '        z = np.asarray(logits, dtype=np.float64) * temperature\n'),
             hint="Your sampling gets more random when the temperature goes down: the logits are divided by the "
                  "temperature."),
-    Mistake('sample_sequence', 'reads_start_every_step', code='''
-def sample_sequence(step, state, start, length, temperature, seed):
-    rng = np.random.default_rng(seed)
-    index, drawn = start, []
-    for _ in range(length):
-        logits, state = step(start, state)
-        z = np.asarray(logits, dtype=np.float64) / temperature
-        p = np.exp(z - np.max(z))
-        p /= np.sum(p)
-        index = rng.choice(len(p), p=p)
-        drawn.append(index)
-    return np.array(drawn, dtype=np.int64)
-''',
+    Mistake('sample_sequence', 'reads_start_every_step', code=variant(
+                CORRECT_SAMPLE,
+                '        logits, state = step(index, state)\n',
+                '        logits, state = step(start, state)\n'),
             hint="Your model reads the start index at every step: each step reads the index drawn at the step "
                  "before."),
-    Mistake('sample_sequence', 'drops_the_state', code='''
-def sample_sequence(step, state, start, length, temperature, seed):
-    rng = np.random.default_rng(seed)
-    index, drawn = start, []
-    for _ in range(length):
-        logits, _ = step(index, state)
-        z = np.asarray(logits, dtype=np.float64) / temperature
-        p = np.exp(z - np.max(z))
-        p /= np.sum(p)
-        index = rng.choice(len(p), p=p)
-        drawn.append(index)
-    return np.array(drawn, dtype=np.int64)
-''',
+    Mistake('sample_sequence', 'drops_the_state', code=variant(
+                CORRECT_SAMPLE,
+                '        logits, state = step(index, state)\n',
+                '        logits, _ = step(index, state)\n'),
             hint="Your loop never gives the step its new state: step returns (logits, new state), and the next "
                  "step reads that state."),
-    Mistake('sample_sequence', 'greedy', code='''
-def sample_sequence(step, state, start, length, temperature, seed):
-    rng = np.random.default_rng(seed)
-    index, drawn = start, []
-    for _ in range(length):
-        logits, state = step(index, state)
-        z = np.asarray(logits, dtype=np.float64) / temperature
-        p = np.exp(z - np.max(z))
-        p /= np.sum(p)
-        index = np.argmax(p)
-        drawn.append(index)
-    return np.array(drawn, dtype=np.int64)
-''',
+    Mistake('sample_sequence', 'greedy', code=variant(
+                CORRECT_SAMPLE,
+                '        index = rng.choice(len(p), p=p)\n',
+                '        index = np.argmax(p)\n'),
             hint="Your function always takes the most likely index: sampling draws from the probabilities with "
                  "the generator."),
-    Mistake('sample_sequence', 'includes_start', code='''
-def sample_sequence(step, state, start, length, temperature, seed):
-    rng = np.random.default_rng(seed)
-    index, drawn = start, [start]
-    for _ in range(length):
-        logits, state = step(index, state)
-        z = np.asarray(logits, dtype=np.float64) / temperature
-        p = np.exp(z - np.max(z))
-        p /= np.sum(p)
-        index = rng.choice(len(p), p=p)
-        drawn.append(index)
-    return np.array(drawn, dtype=np.int64)
-''',
+    Mistake('sample_sequence', 'includes_start', code=variant(
+                CORRECT_SAMPLE,
+                '    index, drawn = start, []\n',
+                '    index, drawn = start, [start]\n'),
             hint='Your result begins with the start index: only the indices drawn are returned.'),
-    Mistake('sample_sequence', 'naive_exp', code='''
-def sample_sequence(step, state, start, length, temperature, seed):
-    rng = np.random.default_rng(seed)
-    index, drawn = start, []
-    for _ in range(length):
-        logits, state = step(index, state)
-        z = np.asarray(logits, dtype=np.float64) / temperature
-        p = np.exp(z)
-        p /= np.sum(p)
-        index = rng.choice(len(p), p=p)
-        drawn.append(index)
-    return np.array(drawn, dtype=np.int64)
-''',
+    Mistake('sample_sequence', 'naive_exp', code=variant(
+                CORRECT_SAMPLE,
+                '        p = np.exp(z - np.max(z))\n',
+                '        p = np.exp(z)\n'),
             hint="Your probabilities become NaN at low temperatures: exp of large logits overflows. Subtracting "
                  "the same number from every logit does not change the softmax."),
-    Mistake('sample_sequence', 'argmax_when_cold', code='''
-def sample_sequence(step, state, start, length, temperature, seed):
-    rng = np.random.default_rng(seed)
-    index, drawn = start, []
-    for _ in range(length):
-        logits, state = step(index, state)
-        z = np.asarray(logits, dtype=np.float64) / temperature
-        p = np.exp(z - np.max(z))
-        p /= np.sum(p)
-        index = np.argmax(p) if temperature < 0.05 else rng.choice(len(p), p=p)
-        drawn.append(index)
-    return np.array(drawn, dtype=np.int64)
-''',
+    Mistake('sample_sequence', 'argmax_when_cold', code=variant(
+                CORRECT_SAMPLE,
+                '        index = rng.choice(len(p), p=p)\n',
+                '        index = np.argmax(p) if temperature < 0.05 else rng.choice(len(p), p=p)\n'),
             hint="At very low temperatures your function takes the most likely index instead of drawing: the "
                  "recipe draws at every temperature, and a skipped draw shifts every later one."),
-    Mistake('sample_sequence', 'skips_sure_draws', code='''
-def sample_sequence(step, state, start, length, temperature, seed):
-    rng = np.random.default_rng(seed)
-    index, drawn = start, []
-    for _ in range(length):
-        logits, state = step(index, state)
-        z = np.asarray(logits, dtype=np.float64) / temperature
-        p = np.exp(z - np.max(z))
-        p /= np.sum(p)
-        index = np.argmax(p) if p.max() > 0.999 else rng.choice(len(p), p=p)
-        drawn.append(index)
-    return np.array(drawn, dtype=np.int64)
-''',
+    Mistake('sample_sequence', 'skips_sure_draws', code=variant(
+                CORRECT_SAMPLE,
+                '        index = rng.choice(len(p), p=p)\n',
+                '        index = np.argmax(p) if p.max() > 0.999 else rng.choice(len(p), p=p)\n'),
             hint="When one index is all but certain your function takes it without drawing: the recipe draws at "
                  "every step, and a skipped draw shifts the generator for every later step."),
 )

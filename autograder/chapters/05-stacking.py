@@ -10,7 +10,7 @@ of the whole stack from given states, what generating text with a stacked model 
 import numpy as np
 
 from rnncourse.checks import Graded, Output
-from rnncourse.spec import Mistake
+from rnncourse.spec import Mistake, variant
 from rnncourse.references import count
 from rnncourse.weights import random_rnn_weights, set_rnn_weights
 
@@ -77,18 +77,38 @@ def references(tf, keras, rng):
 
 
 # ---------------------------------------------------------------- known mistakes (the feedback's hints)
-MISTAKES = (
-    Mistake('stacked_rnn_forward', 'every_layer_reads_x', code='''
+# The correct answers the mistakes below change: each mistake is variant(correct, old, new),
+# the correct answer with the one place it gets wrong.
+CORRECT_FORWARD = '''
 def stacked_rnn_forward(x, layers):
+    h_seq = x
     for kernel, recurrent_kernel, bias in layers:
         h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
         states = []
         for t in range(x.shape[1]):
-            h = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)  # every layer reads x
+            h = np.tanh(h_seq[:, t] @ kernel + h @ recurrent_kernel + bias)
             states.append(h)
         h_seq = np.stack(states, axis=1)
     return h_seq
-''',
+'''
+
+CORRECT_STEP = '''
+def stacked_rnn_step(x_t, states, layers):
+    below, new_states = x_t, []
+    for (kernel, recurrent_kernel, bias), h in zip(layers, states):
+        below = np.tanh(below @ kernel + h @ recurrent_kernel + bias)
+        new_states.append(below)
+    return below, new_states
+'''
+
+
+MISTAKES = (
+    Mistake('stacked_rnn_forward', 'every_layer_reads_x', code=variant(
+                variant(CORRECT_FORWARD,
+                        '    h_seq = x\n',
+                        ''),
+                '            h = np.tanh(h_seq[:, t] @ kernel + h @ recurrent_kernel + bias)\n',
+                '            h = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)  # every layer reads x\n'),
             hint="Every layer of your stack reads the input x: a layer above the first reads the sequence of the "
                  "layer below it."),
     Mistake('stacked_rnn_forward', 'returns_first_layer', code='''
@@ -105,47 +125,29 @@ def stacked_rnn_forward(x, layers):
 ''',
             hint="Your function returns the first layer's sequence: does your loop over the layers run to the end, "
                  "and is it the top layer's sequence that you return?"),
-    Mistake('stacked_rnn_forward', 'state_carried_between_layers', code='''
-def stacked_rnn_forward(x, layers):
-    h_seq = x
-    h = np.zeros((x.shape[0], layers[0][1].shape[0]))  # one state for the whole stack
-    for kernel, recurrent_kernel, bias in layers:
-        states = []
-        for t in range(x.shape[1]):
-            h = np.tanh(h_seq[:, t] @ kernel + h @ recurrent_kernel + bias)
-            states.append(h)
-        h_seq = np.stack(states, axis=1)  # the next layer starts from this layer's last state
-    return h_seq
-''',
+    Mistake('stacked_rnn_forward', 'state_carried_between_layers', code=variant(
+                variant(CORRECT_FORWARD,
+                        '    for kernel, recurrent_kernel, bias in layers:\n'
+                        '        h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))\n',
+                        '    h = np.zeros((x.shape[0], layers[0][1].shape[0]))  # one state for the whole stack\n'
+                        '    for kernel, recurrent_kernel, bias in layers:\n'),
+                '        h_seq = np.stack(states, axis=1)\n',
+                "        h_seq = np.stack(states, axis=1)  # the next layer starts from this layer's last state\n"),
             hint="Each of your layers starts from the state the layer below ended with: every layer starts from "
                  "its own zero state."),
-    Mistake('stacked_rnn_forward', 'last_state_only', code='''
-def stacked_rnn_forward(x, layers):
-    h_seq = x
-    for kernel, recurrent_kernel, bias in layers:
-        h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
-        states = []
-        for t in range(x.shape[1]):
-            h = np.tanh(h_seq[:, t] @ kernel + h @ recurrent_kernel + bias)
-            states.append(h)
-        h_seq = np.stack(states, axis=1)
-    return h  # the last step only, like return_sequences=False
-''',
+    Mistake('stacked_rnn_forward', 'last_state_only', code=variant(
+                CORRECT_FORWARD,
+                '    return h_seq\n',
+                '    return h  # the last step only, like return_sequences=False\n'),
             hint="Your function returns the top layer's last state only: the stack returns its whole sequence "
                  "(return_sequences=True)."),
-    Mistake('stacked_rnn_forward', 'first_weights_everywhere', code='''
-def stacked_rnn_forward(x, layers):
-    kernel, recurrent_kernel, bias = layers[0]
-    h_seq = x
-    for _ in layers:  # the first layer's weights in every layer
-        h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
-        states = []
-        for t in range(x.shape[1]):
-            h = np.tanh(h_seq[:, t] @ kernel + h @ recurrent_kernel + bias)
-            states.append(h)
-        h_seq = np.stack(states, axis=1)
-    return h_seq
-''',
+    Mistake('stacked_rnn_forward', 'first_weights_everywhere', code=variant(
+                CORRECT_FORWARD,
+                '    h_seq = x\n'
+                '    for kernel, recurrent_kernel, bias in layers:\n',
+                '    kernel, recurrent_kernel, bias = layers[0]\n'
+                '    h_seq = x\n'
+                "    for _ in layers:  # the first layer's weights in every layer\n"),
             hint="Every layer of your stack uses the first layer's weights: each layer has its own (kernel, "
                  "recurrent_kernel, bias)."),
     Mistake('stacked_rnn_step', 'step_reads_old_state_below', code='''
@@ -165,49 +167,33 @@ def stacked_rnn_step(x_t, states, layers):
 ''',
             hint="Every layer of your step reads x_t: a layer above the first reads the output of the layer "
                  "below."),
-    Mistake('stacked_rnn_step', 'step_first_state_everywhere', code='''
-def stacked_rnn_step(x_t, states, layers):
-    below, new_states = x_t, []
-    for kernel, recurrent_kernel, bias in layers:
-        below = np.tanh(below @ kernel + states[0] @ recurrent_kernel + bias)  # the first layer's state
-        new_states.append(below)
-    return below, new_states
-''',
+    Mistake('stacked_rnn_step', 'step_first_state_everywhere', code=variant(
+                CORRECT_STEP,
+                '    for (kernel, recurrent_kernel, bias), h in zip(layers, states):\n'
+                '        below = np.tanh(below @ kernel + h @ recurrent_kernel + bias)\n',
+                '    for kernel, recurrent_kernel, bias in layers:\n'
+                "        below = np.tanh(below @ kernel + states[0] @ recurrent_kernel + bias)  # the first layer's state\n"),
             hint="Every layer of your step uses the first layer's state: each layer has its own state in the "
                  "list."),
-    Mistake('stacked_rnn_step', 'step_states_reversed', code='''
-def stacked_rnn_step(x_t, states, layers):
-    below, new_states = x_t, []
-    for (kernel, recurrent_kernel, bias), h in zip(layers, states):
-        below = np.tanh(below @ kernel + h @ recurrent_kernel + bias)
-        new_states.insert(0, below)  # last layer first
-    return below, new_states
-''',
+    Mistake('stacked_rnn_step', 'step_states_reversed', code=variant(
+                CORRECT_STEP,
+                '        new_states.append(below)\n',
+                '        new_states.insert(0, below)  # last layer first\n'),
             hint="Your new states are right but in the wrong order: the list goes from the first layer to the "
                  "last, as the states you were given."),
-    Mistake('stacked_rnn_step', 'step_ignores_states', code='''
-def stacked_rnn_step(x_t, states, layers):
-    below, new_states = x_t, []
-    for kernel, recurrent_kernel, bias in layers:
-        below = np.tanh(below @ kernel + bias)  # as in stacked_rnn_forward's first step, from zeros
-        new_states.append(below)
-    return below, new_states
-''',
+    Mistake('stacked_rnn_step', 'step_ignores_states', code=variant(
+                CORRECT_STEP,
+                '    for (kernel, recurrent_kernel, bias), h in zip(layers, states):\n'
+                '        below = np.tanh(below @ kernel + h @ recurrent_kernel + bias)\n',
+                '    for kernel, recurrent_kernel, bias in layers:\n'
+                "        below = np.tanh(below @ kernel + bias)  # as in stacked_rnn_forward's first step, from zeros\n"),
             hint="Your step ignores the states it is given: every layer computes as if its previous state were "
                  "zero."),
-    Mistake('stacked_rnn_forward', 'empties_the_layers_list', code='''
-def stacked_rnn_forward(x, layers):
-    h_seq = x
-    while layers:
-        kernel, recurrent_kernel, bias = layers.pop(0)  # empties the caller's list
-        h = np.zeros((x.shape[0], recurrent_kernel.shape[0]))
-        states = []
-        for t in range(x.shape[1]):
-            h = np.tanh(h_seq[:, t] @ kernel + h @ recurrent_kernel + bias)
-            states.append(h)
-        h_seq = np.stack(states, axis=1)
-    return h_seq
-''',
+    Mistake('stacked_rnn_forward', 'empties_the_layers_list', code=variant(
+                CORRECT_FORWARD,
+                '    for kernel, recurrent_kernel, bias in layers:\n',
+                '    while layers:\n'
+                "        kernel, recurrent_kernel, bias = layers.pop(0)  # empties the caller's list\n"),
             hint="Your loop takes the layers out of the caller's list (pop): read the list without changing it."),
     Mistake('stacked_rnn_step', 'step_writes_into_states', code='''
 def stacked_rnn_step(x_t, states, layers):

@@ -13,7 +13,7 @@
 import numpy as np
 
 from rnncourse.checks import Graded, Output
-from rnncourse.spec import Mistake
+from rnncourse.spec import Mistake, variant
 from rnncourse.weights import random_rnn_weights, set_rnn_weights
 
 GRADED = {
@@ -134,73 +134,69 @@ def references(tf, keras, rng):
 
 # ------------------------------------------------------------------ known mistakes (issue #17)
 # Plausible wrong answers, each as a student would write it; the fixtures take their code from here.
+# The correct answers the mistakes below change: each mistake is variant(correct, old, new),
+# the correct answer with the one place it gets wrong.
+CORRECT_PAD = '''
+def pad_sequences(seqs, maxlen=None, padding="pre", truncating="pre", value=0):
+    if maxlen is None:
+        maxlen = max(len(s) for s in seqs)
+    padded = np.full((len(seqs), maxlen), value, dtype=np.int32)
+    for i, s in enumerate(seqs):
+        s = np.asarray(s, dtype=np.int32)
+        kept = s[max(len(s) - maxlen, 0):] if truncating == "pre" else s[:maxlen]
+        if padding == "pre":
+            padded[i, maxlen - len(kept):] = kept
+        else:
+            padded[i, :len(kept)] = kept
+    return padded
+'''
+
+CORRECT_RNN = '''
+def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
+    h, out, outputs = h0, np.zeros_like(h0), []
+    for t in range(x.shape[1]):
+        new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        real = mask[:, t, None]
+        h = np.where(real, new, h)
+        out = np.where(real, new, out)
+        outputs.append(out)
+    return np.stack(outputs, axis=1), h
+'''
+
+
 MISTAKES = (
     Mistake('pad_sequences', 'post_padding_default',
             'Check your default for padding: which side of a short row does Keras put the padding on when you'
             ' pass no option?',
-            '''
-def pad_sequences(seqs, maxlen=None, padding="post", truncating="pre", value=0):
-    if maxlen is None:
-        maxlen = max(len(s) for s in seqs)
-    padded = np.full((len(seqs), maxlen), value, dtype=np.int32)
-    for i, s in enumerate(seqs):
-        s = np.asarray(s, dtype=np.int32)
-        kept = s[max(len(s) - maxlen, 0):] if truncating == "pre" else s[:maxlen]
-        if padding == "pre":
-            padded[i, maxlen - len(kept):] = kept
-        else:
-            padded[i, :len(kept)] = kept
-    return padded
-'''),
+            variant(CORRECT_PAD,
+                    'def pad_sequences(seqs, maxlen=None, padding="pre", truncating="pre", value=0):\n',
+                    'def pad_sequences(seqs, maxlen=None, padding="post", truncating="pre", value=0):\n')),
     Mistake('pad_sequences', 'post_truncation_default',
             'Check your default for truncating: when a row is longer than maxlen and no option is given, '
             'which end of it does Keras keep?',
-            '''
-def pad_sequences(seqs, maxlen=None, padding="pre", truncating="post", value=0):
-    if maxlen is None:
-        maxlen = max(len(s) for s in seqs)
-    padded = np.full((len(seqs), maxlen), value, dtype=np.int32)
-    for i, s in enumerate(seqs):
-        s = np.asarray(s, dtype=np.int32)
-        kept = s[max(len(s) - maxlen, 0):] if truncating == "pre" else s[:maxlen]
-        if padding == "pre":
-            padded[i, maxlen - len(kept):] = kept
-        else:
-            padded[i, :len(kept)] = kept
-    return padded
-'''),
+            variant(CORRECT_PAD,
+                    'def pad_sequences(seqs, maxlen=None, padding="pre", truncating="pre", value=0):\n',
+                    'def pad_sequences(seqs, maxlen=None, padding="pre", truncating="post", value=0):\n')),
     Mistake('pad_sequences', 'empty_row_crashes',
             'An empty sequence breaks your code: look at which part of a row a slice like row[-0:] covers.',
-            '''
-def pad_sequences(seqs, maxlen=None, padding="pre", truncating="pre", value=0):
-    if maxlen is None:
-        maxlen = max(len(s) for s in seqs)
-    padded = np.full((len(seqs), maxlen), value, dtype=np.int32)
-    for i, s in enumerate(seqs):
-        kept = s[-maxlen:] if truncating == "pre" else s[:maxlen]
-        if padding == "pre":
-            padded[i, -len(kept):] = kept  # an empty row: -0 is 0, the slice is the whole row
-        else:
-            padded[i, :len(kept)] = kept
-    return padded
-'''),
+            variant(CORRECT_PAD,
+                    '        s = np.asarray(s, dtype=np.int32)\n'
+                    '        kept = s[max(len(s) - maxlen, 0):] if truncating == "pre" else s[:maxlen]\n'
+                    '        if padding == "pre":\n'
+                    '            padded[i, maxlen - len(kept):] = kept\n',
+                    '        kept = s[-maxlen:] if truncating == "pre" else s[:maxlen]\n'
+                    '        if padding == "pre":\n'
+                    '            padded[i, -len(kept):] = kept  # an empty row: -0 is 0, the slice is the whole row\n')),
     Mistake('pad_sequences', 'float_padding',
             'Look at the dtype of what you return: padded sequences are indices, and an array made with '
             'np.zeros (or a float value) is float64 unless you say otherwise.',
-            '''
-def pad_sequences(seqs, maxlen=None, padding="pre", truncating="pre", value=0):
-    if maxlen is None:
-        maxlen = max(len(s) for s in seqs)
-    padded = np.zeros((len(seqs), maxlen)) + value
-    for i, s in enumerate(seqs):
-        s = np.asarray(s, dtype=float)
-        kept = s[max(len(s) - maxlen, 0):] if truncating == "pre" else s[:maxlen]
-        if padding == "pre":
-            padded[i, maxlen - len(kept):] = kept
-        else:
-            padded[i, :len(kept)] = kept
-    return padded
-'''),
+            variant(CORRECT_PAD,
+                    '    padded = np.full((len(seqs), maxlen), value, dtype=np.int32)\n'
+                    '    for i, s in enumerate(seqs):\n'
+                    '        s = np.asarray(s, dtype=np.int32)\n',
+                    '    padded = np.zeros((len(seqs), maxlen)) + value\n'
+                    '    for i, s in enumerate(seqs):\n'
+                    '        s = np.asarray(s, dtype=float)\n')),
     Mistake('pad_sequences', 'pads_in_place',
             'Your function changes the list it was given: the caller still needs its sequences as they were. '
             'Build the padded rows in a new array instead of assigning into seqs.',
@@ -232,86 +228,38 @@ def lengths_to_mask(lengths, maxlen):
     Mistake('masked_rnn_forward', 'state_reset_to_zero',
             'Look at what your state becomes at a masked step: a masked step should leave the state exactly '
             'as it was.',
-            '''
-def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
-    h, out, outputs = h0, np.zeros_like(h0), []
-    for t in range(x.shape[1]):
-        new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        real = mask[:, t, None]
-        h = np.where(real, new, 0.0)
-        out = np.where(real, new, out)
-        outputs.append(out)
-    return np.stack(outputs, axis=1), h
-'''),
+            variant(CORRECT_RNN,
+                    '        h = np.where(real, new, h)\n',
+                    '        h = np.where(real, new, 0.0)\n')),
     Mistake('masked_rnn_forward', 'state_reset_to_h0',
             'Look at what your state becomes at a masked step: after it, the next real step should continue '
             'from the state of the last real step, not start over.',
-            '''
-def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
-    h, out, outputs = h0, np.zeros_like(h0), []
-    for t in range(x.shape[1]):
-        new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        real = mask[:, t, None]
-        h = np.where(real, new, h0)
-        out = np.where(real, new, out)
-        outputs.append(out)
-    return np.stack(outputs, axis=1), h
-'''),
+            variant(CORRECT_RNN,
+                    '        h = np.where(real, new, h)\n',
+                    '        h = np.where(real, new, h0)\n')),
     Mistake('masked_rnn_forward', 'zero_outputs_at_masked_steps',
             'Look at h_seq at the masked steps: SimpleRNN does not write zeros there; what does it output '
             'instead?',
-            '''
-def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
-    h, out, outputs = h0, np.zeros_like(h0), []
-    for t in range(x.shape[1]):
-        new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        real = mask[:, t, None]
-        h = np.where(real, new, h)
-        out = np.where(real, new, 0.0)
-        outputs.append(out)
-    return np.stack(outputs, axis=1), h
-'''),
+            variant(CORRECT_RNN,
+                    '        out = np.where(real, new, out)\n',
+                    '        out = np.where(real, new, 0.0)\n')),
     Mistake('masked_rnn_forward', 'previous_output_starts_at_h0',
             'Look at h_seq at masked steps that come before any real step: the previous output and the state '
             'do not start from the same value.',
-            '''
-def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
-    h, out, outputs = h0, h0, []
-    for t in range(x.shape[1]):
-        new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        real = mask[:, t, None]
-        h = np.where(real, new, h)
-        out = np.where(real, new, out)
-        outputs.append(out)
-    return np.stack(outputs, axis=1), h
-'''),
+            variant(CORRECT_RNN,
+                    '    h, out, outputs = h0, np.zeros_like(h0), []\n',
+                    '    h, out, outputs = h0, h0, []\n')),
     Mistake('masked_rnn_forward', 'last_output_as_state',
             'h_last should be the state, not the last output; the two differ for a row where every step is '
             'masked.',
-            '''
-def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
-    h, out, outputs = h0, np.zeros_like(h0), []
-    for t in range(x.shape[1]):
-        new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        real = mask[:, t, None]
-        h = np.where(real, new, h)
-        out = np.where(real, new, out)
-        outputs.append(out)
-    return np.stack(outputs, axis=1), outputs[-1]
-'''),
+            variant(CORRECT_RNN,
+                    '    return np.stack(outputs, axis=1), h\n',
+                    '    return np.stack(outputs, axis=1), outputs[-1]\n')),
     Mistake('masked_rnn_forward', 'ignores_the_mask',
             'Your outputs change at masked steps as if every step were real: is the mask used at all?',
-            '''
-def masked_rnn_forward(x, mask, h0, kernel, recurrent_kernel, bias):
-    h, out, outputs = h0, np.zeros_like(h0), []
-    for t in range(x.shape[1]):
-        new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
-        real = np.ones_like(mask[:, t, None])
-        h = np.where(real, new, h)
-        out = np.where(real, new, out)
-        outputs.append(out)
-    return np.stack(outputs, axis=1), h
-'''),
+            variant(CORRECT_RNN,
+                    '        real = mask[:, t, None]\n',
+                    '        real = np.ones_like(mask[:, t, None])\n')),
     Mistake('masked_rnn_forward', 'packs_real_steps_first',
             'Your outputs line up with the real steps only when the padding is at the end; keep each output '
             'at the time step it belongs to, with pre-padding and holes too.',

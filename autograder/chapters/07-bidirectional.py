@@ -16,7 +16,7 @@ cannot fail test_merge_modes. test_float64 runs every case.
 import numpy as np
 
 from rnncourse.checks import Graded, Output
-from rnncourse.spec import Mistake
+from rnncourse.spec import Mistake, variant
 from rnncourse.references import count
 from rnncourse.weights import random_rnn_weights, set_rnn_weights
 
@@ -125,67 +125,75 @@ def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat
 '''
 
 
-def variant(old, new):
-    """CORRECT with ``old`` (there exactly once) replaced by ``new``: one plausible mistake."""
-    assert CORRECT.count(old) == 1, old
-    return CORRECT.replace(old, new)
-
-
 MISTAKES = (
     Mistake('bidirectional_forward', 'not_flipped_back',
             "The backward layer's outputs come out in reversed reading order; put them back in the original time order before merging.",
-            variant('    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]\n',
+            variant(CORRECT,
+                    '    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]\n',
                     '    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)\n')),
     Mistake('bidirectional_forward', 'mask_not_reversed',
             'You reverse the inputs for the backward layer; does its mask follow the same reversal?',
-            variant('    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]\n',
+            variant(CORRECT,
+                    '    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]\n',
                     '    backward = one_direction(x[:, ::-1], mask, *backward_params)[:, ::-1]\n')),
     Mistake('bidirectional_forward', 'backward_reads_padding',
             'The backward layer should read the real steps of each sequence in reverse; a masked step must not change its state either.',
-            variant('    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]\n',
+            variant(CORRECT,
+                    '    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]\n',
                     '    backward = one_direction(x[:, ::-1], np.ones_like(mask), *backward_params)[:, ::-1] * mask[:, :, None]\n')),
     Mistake('bidirectional_forward', 'reverses_first_length',
             'Reversing the first `length` steps of a row is right only when the padding is at the end; look at what happens with pre-padding or holes in the mask.',
-            variant('    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]\n',
+            variant(CORRECT,
+                    '    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]\n',
                     '    lengths = mask.sum(axis=1)\n    x_rev = x.copy()\n    for b, n in enumerate(lengths):\n        x_rev[b, :n] = x[b, :n][::-1]\n    backward = one_direction(x_rev, mask, *backward_params)\n    for b, n in enumerate(lengths):\n        backward[b, :n] = backward[b, :n][::-1]\n')),
     Mistake('bidirectional_forward', 'flips_batch_axis',
             'Check which axis you reverse for the backward layer: the backward direction runs over time, not over the examples.',
-            variant('    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]\n',
+            variant(CORRECT,
+                    '    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]\n',
                     '    backward = one_direction(x[::-1], mask[::-1], *backward_params)[::-1]\n')),
     Mistake('bidirectional_forward', 'same_weights',
             'Check which weights the backward layer uses: each direction has its own.',
-            variant('    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]\n',
+            variant(CORRECT,
+                    '    backward = one_direction(x[:, ::-1], mask[:, ::-1], *backward_params)[:, ::-1]\n',
                     '    backward = one_direction(x[:, ::-1], mask[:, ::-1], *forward_params)[:, ::-1]\n')),
     Mistake('bidirectional_forward', 'mask_resets_state',
             "Look at what your state becomes at a masked step: a masked step should leave each direction's state unchanged.",
-            variant('        h = np.where(real, h_new, h)\n',
+            variant(CORRECT,
+                    '        h = np.where(real, h_new, h)\n',
                     '        h = np.where(real, h_new, 0.0)\n')),
     Mistake('bidirectional_forward', 'repeats_output',
             'Look at your outputs at masked steps: inside Bidirectional, what does each direction output at a masked step?',
-            variant('        outputs.append(np.where(real, h_new, 0.0))\n',
+            variant(CORRECT,
+                    '        outputs.append(np.where(real, h_new, 0.0))\n',
                     '        outputs.append(h)\n')),
     Mistake('bidirectional_forward', 'ignores_mask',
             'Your outputs change at masked steps as if every step were real: is the mask used at all?',
-            variant('        h = np.where(real, h_new, h)\n        outputs.append(np.where(real, h_new, 0.0))\n',
+            variant(CORRECT,
+                    '        h = np.where(real, h_new, h)\n        outputs.append(np.where(real, h_new, 0.0))\n',
                     '        h = h_new\n        outputs.append(h)\n')),
     Mistake('bidirectional_forward', 'first_row_mask',
             'Every example should follow its own row of the mask; check which row of the mask you read at each step.',
-            variant('        real = mask[:, t, None]\n',
+            variant(CORRECT,
+                    '        real = mask[:, t, None]\n',
                     '        real = mask[0, t]\n')),
     Mistake('bidirectional_forward', 'default_sum',
             "Check your default merge_mode: what does Keras's Bidirectional do with the two directions when you give no option?",
-            variant('def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):\n',
+            variant(CORRECT,
+                    'def bidirectional_forward(x, forward_params, backward_params, merge_mode="concat", mask=None):\n',
                     'def bidirectional_forward(x, forward_params, backward_params, merge_mode="sum", mask=None):\n')),
     Mistake('bidirectional_forward', 'ave_as_sum',
             "Check your 'ave' merge: it should be the average of the two directions.",
-            variant('    return (forward + backward) / 2\n',
+            variant(CORRECT,
+                    '    return (forward + backward) / 2\n',
                     '    return forward + backward\n')),
     Mistake('bidirectional_forward', 'backward_first',
             "Check the order of the two halves in 'concat': which direction comes first in Keras?",
-            variant('        return np.concatenate([forward, backward], axis=-1)\n',
+            variant(CORRECT,
+                    '        return np.concatenate([forward, backward], axis=-1)\n',
                     '        return np.concatenate([backward, forward], axis=-1)\n')),
     Mistake('bidirectional_forward', 'transposes_recurrent',
             'Check how the recurrent kernel multiplies the previous state: with one unit you cannot tell, with several the orientation matters.',
-            variant('        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)\n',
+            variant(CORRECT,
+                    '        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)\n',
                     '        h_new = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel.T + bias)\n')),
 )

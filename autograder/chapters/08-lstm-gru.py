@@ -16,7 +16,7 @@ tests compare with the same exact gradients.
 import numpy as np
 
 from rnncourse.checks import Graded, Output
-from rnncourse.spec import Mistake
+from rnncourse.spec import Mistake, variant
 from rnncourse.framework import tape_gradients
 from rnncourse.references import sizes
 from rnncourse.weights import random_rnn_weights, set_rnn_weights
@@ -190,56 +190,103 @@ def references(tf, keras, rng):
 
 # ------------------------------------------------------------------ known mistakes (issue #17)
 # Plausible wrong answers, each as a student would write it; the fixtures take their code from here.
+# The correct answers the mistakes below change: each mistake is variant(correct, old, new),
+# the correct answer with the one place it gets wrong.
+CORRECT_LSTM_CELL = '''
+def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
+    z = x_t @ kernel + h_prev @ recurrent_kernel + bias
+    z_i, z_f, z_c, z_o = np.split(z, 4, axis=-1)
+    c = sigmoid(z_f) * c_prev + sigmoid(z_i) * np.tanh(z_c)
+    return sigmoid(z_o) * np.tanh(c), c
+'''
+
+CORRECT_LSTM = '''
+def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias):
+    h, c, states = h0, c0, []
+    for t in range(x.shape[1]):
+        h, c = lstm_cell_forward(x[:, t], h, c, kernel, recurrent_kernel, bias)
+        states.append(h)
+    return np.stack(states, axis=1), h, c
+'''
+
+CORRECT_GRU_CELL = '''
+def gru_cell_forward(x_t, h_prev, kernel, recurrent_kernel, bias):
+    x_z, x_r, x_h = np.split(x_t @ kernel + bias[0], 3, axis=-1)
+    h_z, h_r, h_h = np.split(h_prev @ recurrent_kernel + bias[1], 3, axis=-1)
+    z, r = sigmoid(x_z + h_z), sigmoid(x_r + h_r)
+    return z * h_prev + (1 - z) * np.tanh(x_h + r * h_h)
+'''
+
+CORRECT_GRU = '''
+def gru_forward(x, h0, kernel, recurrent_kernel, bias):
+    h, states = h0, []
+    for t in range(x.shape[1]):
+        h = gru_cell_forward(x[:, t], h, kernel, recurrent_kernel, bias)
+        states.append(h)
+    return np.stack(states, axis=1), h
+'''
+
+CORRECT_LSTM_CELL_BACKWARD = '''
+def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
+    z_i, z_f, z_c, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=-1)
+    i, f, g, o = sigmoid(z_i), sigmoid(z_f), np.tanh(z_c), sigmoid(z_o)
+    c = f * c_prev + i * g
+    dc_total = dc + dh * o * (1 - np.tanh(c) ** 2)
+    di, df, dg, do = dc_total * g, dc_total * c_prev, dc_total * i, dh * np.tanh(c)
+    dz = np.hstack([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)])
+    return {"dx_t": dz @ kernel.T, "dh_prev": dz @ recurrent_kernel.T, "dc_prev": dc_total * f,
+            "dkernel": x_t.T @ dz, "drecurrent_kernel": h_prev.T @ dz, "dbias": dz.sum(axis=0)}
+'''
+
+CORRECT_LSTM_BACKWARD = '''
+def lstm_backward(x, h0, c0, kernel, recurrent_kernel, bias, dh_seq):
+    hs, cs = [h0], [c0]
+    for t in range(x.shape[1]):
+        z_i, z_f, z_c, z_o = np.split(x[:, t] @ kernel + hs[-1] @ recurrent_kernel + bias, 4, axis=-1)
+        cs.append(sigmoid(z_f) * cs[-1] + sigmoid(z_i) * np.tanh(z_c))
+        hs.append(sigmoid(z_o) * np.tanh(cs[-1]))
+    dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
+    dx = [None] * x.shape[1]
+    totals = {"dkernel": 0, "drecurrent_kernel": 0, "dbias": 0}
+    for t in reversed(range(x.shape[1])):
+        step = lstm_cell_backward(dh_seq[:, t] + dh_next, dc_next, x[:, t], hs[t], cs[t], kernel, recurrent_kernel, bias)
+        dx[t], dh_next, dc_next = step["dx_t"], step["dh_prev"], step["dc_prev"]
+        for name in totals:
+            totals[name] = totals[name] + step[name]
+    return {"dx": np.stack(dx, axis=1), "dh0": dh_next, "dc0": dc_next, **totals}
+'''
+
+
 MISTAKES = (
     Mistake('lstm_cell_forward', 'tf1_gate_order',
             "Check the order in which you split the four gates: yours takes Keras's blocks of columns in "
             "another order (TensorFlow 1's, say); the chapter shows which block is which gate.",
-            '''
-def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
-    z = x_t @ kernel + h_prev @ recurrent_kernel + bias
-    z_i, z_c, z_f, z_o = np.split(z, 4, axis=-1)
-    c = sigmoid(z_f) * c_prev + sigmoid(z_i) * np.tanh(z_c)
-    return sigmoid(z_o) * np.tanh(c), c
-'''),
+            variant(CORRECT_LSTM_CELL,
+                    '    z_i, z_f, z_c, z_o = np.split(z, 4, axis=-1)\n',
+                    '    z_i, z_c, z_f, z_o = np.split(z, 4, axis=-1)\n')),
     Mistake('lstm_cell_forward', 'onnx_gate_order',
             "Check the order in which you split the four gates: yours takes Keras's blocks of columns in "
             "another order (another framework's, say); the chapter shows which block is which gate.",
-            '''
-def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
-    z = x_t @ kernel + h_prev @ recurrent_kernel + bias
-    z_i, z_o, z_f, z_c = np.split(z, 4, axis=-1)
-    c = sigmoid(z_f) * c_prev + sigmoid(z_i) * np.tanh(z_c)
-    return sigmoid(z_o) * np.tanh(c), c
-'''),
+            variant(CORRECT_LSTM_CELL,
+                    '    z_i, z_f, z_c, z_o = np.split(z, 4, axis=-1)\n',
+                    '    z_i, z_o, z_f, z_c = np.split(z, 4, axis=-1)\n')),
     Mistake('lstm_cell_forward', 'tanh_output_gate',
             'Look at the activation of the output gate: it is a gate, so its values should stay between 0 and'
             ' 1.',
-            '''
-def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
-    z = x_t @ kernel + h_prev @ recurrent_kernel + bias
-    z_i, z_f, z_c, z_o = np.split(z, 4, axis=-1)
-    c = sigmoid(z_f) * c_prev + sigmoid(z_i) * np.tanh(z_c)
-    return np.tanh(z_o) * np.tanh(c), c
-'''),
+            variant(CORRECT_LSTM_CELL,
+                    '    return sigmoid(z_o) * np.tanh(c), c\n',
+                    '    return np.tanh(z_o) * np.tanh(c), c\n')),
     Mistake('lstm_cell_forward', 'no_tanh_on_c',
             'Look at how h is made from the cell state: is the cell state squashed before the output gate '
             'scales it?',
-            '''
-def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
-    z = x_t @ kernel + h_prev @ recurrent_kernel + bias
-    z_i, z_f, z_c, z_o = np.split(z, 4, axis=-1)
-    c = sigmoid(z_f) * c_prev + sigmoid(z_i) * np.tanh(z_c)
-    return sigmoid(z_o) * c, c
-'''),
+            variant(CORRECT_LSTM_CELL,
+                    '    return sigmoid(z_o) * np.tanh(c), c\n',
+                    '    return sigmoid(z_o) * c, c\n')),
     Mistake('lstm_cell_forward', 'sigmoid_candidate',
             'Look at the activation of the candidate: unlike the three gates, the candidate can be negative.',
-            '''
-def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
-    z = x_t @ kernel + h_prev @ recurrent_kernel + bias
-    z_i, z_f, z_c, z_o = np.split(z, 4, axis=-1)
-    c = sigmoid(z_f) * c_prev + sigmoid(z_i) * sigmoid(z_c)
-    return sigmoid(z_o) * np.tanh(c), c
-'''),
+            variant(CORRECT_LSTM_CELL,
+                    '    c = sigmoid(z_f) * c_prev + sigmoid(z_i) * np.tanh(z_c)\n',
+                    '    c = sigmoid(z_f) * c_prev + sigmoid(z_i) * sigmoid(z_c)\n')),
     Mistake('lstm_cell_forward', 'hard_sigmoid_gates',
             "Check the gates' activation: Keras 3's LSTM uses the ordinary sigmoid, not an approximation of "
             'it.',
@@ -263,34 +310,23 @@ def lstm_cell_forward(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
     Mistake('lstm_forward', 'cell_state_not_carried',
             'From the second step on your sequence goes wrong: is the cell state carried from one step to the'
             ' next?',
-            '''
-def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias):
-    h, states = h0, []
-    for t in range(x.shape[1]):
-        h, c = lstm_cell_forward(x[:, t], h, c0, kernel, recurrent_kernel, bias)
-        states.append(h)
-    return np.stack(states, axis=1), h, c
-'''),
+            variant(CORRECT_LSTM,
+                    '    h, c, states = h0, c0, []\n'
+                    '    for t in range(x.shape[1]):\n'
+                    '        h, c = lstm_cell_forward(x[:, t], h, c, kernel, recurrent_kernel, bias)\n',
+                    '    h, states = h0, []\n'
+                    '    for t in range(x.shape[1]):\n'
+                    '        h, c = lstm_cell_forward(x[:, t], h, c0, kernel, recurrent_kernel, bias)\n')),
     Mistake('lstm_forward', 'forgets_c0',
             'Check where your cell state starts: the initial cell state you are given should be used.',
-            '''
-def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias):
-    h, c, states = h0, np.zeros_like(c0), []
-    for t in range(x.shape[1]):
-        h, c = lstm_cell_forward(x[:, t], h, c, kernel, recurrent_kernel, bias)
-        states.append(h)
-    return np.stack(states, axis=1), h, c
-'''),
+            variant(CORRECT_LSTM,
+                    '    h, c, states = h0, c0, []\n',
+                    '    h, c, states = h0, np.zeros_like(c0), []\n')),
     Mistake('lstm_forward', 'returns_h_for_c',
             'Check what you return as the last cell state: it is not the same thing as the last hidden state.',
-            '''
-def lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias):
-    h, c, states = h0, c0, []
-    for t in range(x.shape[1]):
-        h, c = lstm_cell_forward(x[:, t], h, c, kernel, recurrent_kernel, bias)
-        states.append(h)
-    return np.stack(states, axis=1), h, h
-'''),
+            variant(CORRECT_LSTM,
+                    '    return np.stack(states, axis=1), h, c\n',
+                    '    return np.stack(states, axis=1), h, h\n')),
     Mistake('gru_cell_forward', 'gru_reset_before',
             "Check where the reset gate acts in the candidate: Keras's default GRU (reset_after=True) is not "
             "the original paper's formula there.",
@@ -306,215 +342,95 @@ def gru_cell_forward(x_t, h_prev, kernel, recurrent_kernel, bias):
     Mistake('gru_cell_forward', 'gru_other_convention',
             'Check which of h_prev and the candidate the update gate z weights: conventions differ between '
             "papers, follow Keras's.",
-            '''
-def gru_cell_forward(x_t, h_prev, kernel, recurrent_kernel, bias):
-    x_z, x_r, x_h = np.split(x_t @ kernel + bias[0], 3, axis=-1)
-    h_z, h_r, h_h = np.split(h_prev @ recurrent_kernel + bias[1], 3, axis=-1)
-    z, r = sigmoid(x_z + h_z), sigmoid(x_r + h_r)
-    return (1 - z) * h_prev + z * np.tanh(x_h + r * h_h)
-'''),
+            variant(CORRECT_GRU_CELL,
+                    '    return z * h_prev + (1 - z) * np.tanh(x_h + r * h_h)\n',
+                    '    return (1 - z) * h_prev + z * np.tanh(x_h + r * h_h)\n')),
     Mistake('gru_cell_forward', 'gru_input_bias_only',
             "Check the bias: Keras's GRU has two bias rows, one for the input part and one for the recurrent "
             'part.',
-            '''
-def gru_cell_forward(x_t, h_prev, kernel, recurrent_kernel, bias):
-    x_z, x_r, x_h = np.split(x_t @ kernel + bias[0], 3, axis=-1)
-    h_z, h_r, h_h = np.split(h_prev @ recurrent_kernel, 3, axis=-1)
-    z, r = sigmoid(x_z + h_z), sigmoid(x_r + h_r)
-    return z * h_prev + (1 - z) * np.tanh(x_h + r * h_h)
-'''),
+            variant(CORRECT_GRU_CELL,
+                    '    h_z, h_r, h_h = np.split(h_prev @ recurrent_kernel + bias[1], 3, axis=-1)\n',
+                    '    h_z, h_r, h_h = np.split(h_prev @ recurrent_kernel, 3, axis=-1)\n')),
     Mistake('gru_cell_forward', 'gru_summed_bias',
             "Check the recurrent bias of the candidate: in Keras's GRU it sits inside the part the reset gate"
             ' multiplies.',
-            '''
-def gru_cell_forward(x_t, h_prev, kernel, recurrent_kernel, bias):
-    x_z, x_r, x_h = np.split(x_t @ kernel + bias.sum(axis=0), 3, axis=-1)
-    h_z, h_r, h_h = np.split(h_prev @ recurrent_kernel, 3, axis=-1)
-    z, r = sigmoid(x_z + h_z), sigmoid(x_r + h_r)
-    return z * h_prev + (1 - z) * np.tanh(x_h + r * h_h)
-'''),
+            variant(CORRECT_GRU_CELL,
+                    '    x_z, x_r, x_h = np.split(x_t @ kernel + bias[0], 3, axis=-1)\n'
+                    '    h_z, h_r, h_h = np.split(h_prev @ recurrent_kernel + bias[1], 3, axis=-1)\n',
+                    '    x_z, x_r, x_h = np.split(x_t @ kernel + bias.sum(axis=0), 3, axis=-1)\n'
+                    '    h_z, h_r, h_h = np.split(h_prev @ recurrent_kernel, 3, axis=-1)\n')),
     Mistake('gru_cell_forward', 'gru_torch_order',
             "Check the order in which you split the three gates: yours takes Keras's blocks of columns in "
             "another order (PyTorch's, say); the chapter shows which block is which gate.",
-            '''
-def gru_cell_forward(x_t, h_prev, kernel, recurrent_kernel, bias):
-    x_r, x_z, x_h = np.split(x_t @ kernel + bias[0], 3, axis=-1)
-    h_r, h_z, h_h = np.split(h_prev @ recurrent_kernel + bias[1], 3, axis=-1)
-    z, r = sigmoid(x_z + h_z), sigmoid(x_r + h_r)
-    return z * h_prev + (1 - z) * np.tanh(x_h + r * h_h)
-'''),
+            variant(CORRECT_GRU_CELL,
+                    '    x_z, x_r, x_h = np.split(x_t @ kernel + bias[0], 3, axis=-1)\n'
+                    '    h_z, h_r, h_h = np.split(h_prev @ recurrent_kernel + bias[1], 3, axis=-1)\n',
+                    '    x_r, x_z, x_h = np.split(x_t @ kernel + bias[0], 3, axis=-1)\n'
+                    '    h_r, h_z, h_h = np.split(h_prev @ recurrent_kernel + bias[1], 3, axis=-1)\n')),
     Mistake('gru_forward', 'gru_forgets_h0',
             'Check where your state starts: the initial state you are given should be used.',
-            '''
-def gru_forward(x, h0, kernel, recurrent_kernel, bias):
-    h, states = np.zeros_like(h0), []
-    for t in range(x.shape[1]):
-        h = gru_cell_forward(x[:, t], h, kernel, recurrent_kernel, bias)
-        states.append(h)
-    return np.stack(states, axis=1), h
-'''),
+            variant(CORRECT_GRU,
+                    '    h, states = h0, []\n',
+                    '    h, states = np.zeros_like(h0), []\n')),
     Mistake('gru_forward', 'gru_time_major',
             'Check the axes of h_seq: the course returns (batch, time, units).',
-            '''
-def gru_forward(x, h0, kernel, recurrent_kernel, bias):
-    h, states = h0, []
-    for t in range(x.shape[1]):
-        h = gru_cell_forward(x[:, t], h, kernel, recurrent_kernel, bias)
-        states.append(h)
-    return np.stack(states, axis=0), h
-'''),
+            variant(CORRECT_GRU,
+                    '    return np.stack(states, axis=1), h\n',
+                    '    return np.stack(states, axis=0), h\n')),
     Mistake('lstm_cell_backward', 'no_tanh_c_path',
             'The gradient of the cell state has two sources; the path through h = o * tanh(c) is missing.',
-            '''
-def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
-    z_i, z_f, z_c, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=-1)
-    i, f, g, o = sigmoid(z_i), sigmoid(z_f), np.tanh(z_c), sigmoid(z_o)
-    c = f * c_prev + i * g
-    dc_total = dc
-    di, df, dg, do = dc_total * g, dc_total * c_prev, dc_total * i, dh * np.tanh(c)
-    dz = np.hstack([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)])
-    return {"dx_t": dz @ kernel.T, "dh_prev": dz @ recurrent_kernel.T, "dc_prev": dc_total * f,
-            "dkernel": x_t.T @ dz, "drecurrent_kernel": h_prev.T @ dz, "dbias": dz.sum(axis=0)}
-'''),
+            variant(CORRECT_LSTM_CELL_BACKWARD,
+                    '    dc_total = dc + dh * o * (1 - np.tanh(c) ** 2)\n',
+                    '    dc_total = dc\n')),
     Mistake('lstm_cell_backward', 'ignores_dc',
             "The cell state's gradient has two sources: this step's h = o * tanh(c), and the gradient dc "
             "coming back from the next step's cell state; the second one is lost.",
-            '''
-def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
-    z_i, z_f, z_c, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=-1)
-    i, f, g, o = sigmoid(z_i), sigmoid(z_f), np.tanh(z_c), sigmoid(z_o)
-    c = f * c_prev + i * g
-    dc_total = dh * o * (1 - np.tanh(c) ** 2)
-    di, df, dg, do = dc_total * g, dc_total * c_prev, dc_total * i, dh * np.tanh(c)
-    dz = np.hstack([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)])
-    return {"dx_t": dz @ kernel.T, "dh_prev": dz @ recurrent_kernel.T, "dc_prev": dc_total * f,
-            "dkernel": x_t.T @ dz, "drecurrent_kernel": h_prev.T @ dz, "dbias": dz.sum(axis=0)}
-'''),
+            variant(CORRECT_LSTM_CELL_BACKWARD,
+                    '    dc_total = dc + dh * o * (1 - np.tanh(c) ** 2)\n',
+                    '    dc_total = dh * o * (1 - np.tanh(c) ** 2)\n')),
     Mistake('lstm_cell_backward', 'tanh_derivative_at_c_prev',
             'Check where you take the derivative of tanh in h = o * tanh(c): at which cell state was the tanh'
             ' computed?',
-            '''
-def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
-    z_i, z_f, z_c, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=-1)
-    i, f, g, o = sigmoid(z_i), sigmoid(z_f), np.tanh(z_c), sigmoid(z_o)
-    c = f * c_prev + i * g
-    dc_total = dc + dh * o * (1 - np.tanh(c_prev) ** 2)
-    di, df, dg, do = dc_total * g, dc_total * c_prev, dc_total * i, dh * np.tanh(c)
-    dz = np.hstack([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)])
-    return {"dx_t": dz @ kernel.T, "dh_prev": dz @ recurrent_kernel.T, "dc_prev": dc_total * f,
-            "dkernel": x_t.T @ dz, "drecurrent_kernel": h_prev.T @ dz, "dbias": dz.sum(axis=0)}
-'''),
+            variant(CORRECT_LSTM_CELL_BACKWARD,
+                    '    dc_total = dc + dh * o * (1 - np.tanh(c) ** 2)\n',
+                    '    dc_total = dc + dh * o * (1 - np.tanh(c_prev) ** 2)\n')),
     Mistake('lstm_cell_backward', 'dc_prev_without_f',
             'Check dc_prev: how does the previous cell state enter the new one?',
-            '''
-def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
-    z_i, z_f, z_c, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=-1)
-    i, f, g, o = sigmoid(z_i), sigmoid(z_f), np.tanh(z_c), sigmoid(z_o)
-    c = f * c_prev + i * g
-    dc_total = dc + dh * o * (1 - np.tanh(c) ** 2)
-    di, df, dg, do = dc_total * g, dc_total * c_prev, dc_total * i, dh * np.tanh(c)
-    dz = np.hstack([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)])
-    return {"dx_t": dz @ kernel.T, "dh_prev": dz @ recurrent_kernel.T, "dc_prev": dc_total,
-            "dkernel": x_t.T @ dz, "drecurrent_kernel": h_prev.T @ dz, "dbias": dz.sum(axis=0)}
-'''),
+            variant(CORRECT_LSTM_CELL_BACKWARD,
+                    '    return {"dx_t": dz @ kernel.T, "dh_prev": dz @ recurrent_kernel.T, "dc_prev": dc_total * f,\n',
+                    '    return {"dx_t": dz @ kernel.T, "dh_prev": dz @ recurrent_kernel.T, "dc_prev": dc_total,\n')),
     Mistake('lstm_cell_backward', 'backward_gate_order',
             'Check the order of the gate gradients you stack: it must match the order of the gates in the '
             "kernel's columns.",
-            '''
-def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
-    z_i, z_f, z_c, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=-1)
-    i, f, g, o = sigmoid(z_i), sigmoid(z_f), np.tanh(z_c), sigmoid(z_o)
-    c = f * c_prev + i * g
-    dc_total = dc + dh * o * (1 - np.tanh(c) ** 2)
-    di, df, dg, do = dc_total * g, dc_total * c_prev, dc_total * i, dh * np.tanh(c)
-    dz = np.hstack([di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g ** 2)])
-    return {"dx_t": dz @ kernel.T, "dh_prev": dz @ recurrent_kernel.T, "dc_prev": dc_total * f,
-            "dkernel": x_t.T @ dz, "drecurrent_kernel": h_prev.T @ dz, "dbias": dz.sum(axis=0)}
-'''),
+            variant(CORRECT_LSTM_CELL_BACKWARD,
+                    '    dz = np.hstack([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)])\n',
+                    '    dz = np.hstack([di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g ** 2)])\n')),
     Mistake('lstm_cell_backward', 'tanh_derivative_for_gates',
             "Check the derivatives of the gates' activations: a sigmoid's slope is not a tanh's.",
-            '''
-def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
-    z_i, z_f, z_c, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=-1)
-    i, f, g, o = sigmoid(z_i), sigmoid(z_f), np.tanh(z_c), sigmoid(z_o)
-    c = f * c_prev + i * g
-    dc_total = dc + dh * o * (1 - np.tanh(c) ** 2)
-    di, df, dg, do = dc_total * g, dc_total * c_prev, dc_total * i, dh * np.tanh(c)
-    dz = np.hstack([di * (1 - i ** 2), df * (1 - f ** 2), dg * (1 - g ** 2), do * (1 - o ** 2)])
-    return {"dx_t": dz @ kernel.T, "dh_prev": dz @ recurrent_kernel.T, "dc_prev": dc_total * f,
-            "dkernel": x_t.T @ dz, "drecurrent_kernel": h_prev.T @ dz, "dbias": dz.sum(axis=0)}
-'''),
+            variant(CORRECT_LSTM_CELL_BACKWARD,
+                    '    dz = np.hstack([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)])\n',
+                    '    dz = np.hstack([di * (1 - i ** 2), df * (1 - f ** 2), dg * (1 - g ** 2), do * (1 - o ** 2)])\n')),
     Mistake('lstm_cell_backward', 'backward_interleaved',
             "Check how you arrange the gate gradients: each gate's units form one contiguous block of "
             'columns, as in the forward pass.',
-            '''
-def lstm_cell_backward(dh, dc, x_t, h_prev, c_prev, kernel, recurrent_kernel, bias):
-    z_i, z_f, z_c, z_o = np.split(x_t @ kernel + h_prev @ recurrent_kernel + bias, 4, axis=-1)
-    i, f, g, o = sigmoid(z_i), sigmoid(z_f), np.tanh(z_c), sigmoid(z_o)
-    c = f * c_prev + i * g
-    dc_total = dc + dh * o * (1 - np.tanh(c) ** 2)
-    di, df, dg, do = dc_total * g, dc_total * c_prev, dc_total * i, dh * np.tanh(c)
-    dz = np.stack([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)], axis=-1).reshape(len(x_t), -1)
-    return {"dx_t": dz @ kernel.T, "dh_prev": dz @ recurrent_kernel.T, "dc_prev": dc_total * f,
-            "dkernel": x_t.T @ dz, "drecurrent_kernel": h_prev.T @ dz, "dbias": dz.sum(axis=0)}
-'''),
+            variant(CORRECT_LSTM_CELL_BACKWARD,
+                    '    dz = np.hstack([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)])\n',
+                    '    dz = np.stack([di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)], axis=-1).reshape(len(x_t), -1)\n')),
     Mistake('lstm_backward', 'forgets_dh_from_next_step',
             "Each step's hidden-state gradient has two parts: the output's own gradient and the one coming "
             'back from the next step.',
-            '''
-def lstm_backward(x, h0, c0, kernel, recurrent_kernel, bias, dh_seq):
-    hs, cs = [h0], [c0]
-    for t in range(x.shape[1]):
-        z_i, z_f, z_c, z_o = np.split(x[:, t] @ kernel + hs[-1] @ recurrent_kernel + bias, 4, axis=-1)
-        cs.append(sigmoid(z_f) * cs[-1] + sigmoid(z_i) * np.tanh(z_c))
-        hs.append(sigmoid(z_o) * np.tanh(cs[-1]))
-    dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
-    dx = [None] * x.shape[1]
-    totals = {"dkernel": 0, "drecurrent_kernel": 0, "dbias": 0}
-    for t in reversed(range(x.shape[1])):
-        step = lstm_cell_backward(dh_seq[:, t], dc_next, x[:, t], hs[t], cs[t], kernel, recurrent_kernel, bias)
-        dx[t], dh_next, dc_next = step["dx_t"], step["dh_prev"], step["dc_prev"]
-        for name in totals:
-            totals[name] = totals[name] + step[name]
-    return {"dx": np.stack(dx, axis=1), "dh0": dh_next, "dc0": dc_next, **totals}
-'''),
+            variant(CORRECT_LSTM_BACKWARD,
+                    '        step = lstm_cell_backward(dh_seq[:, t] + dh_next, dc_next, x[:, t], hs[t], cs[t], kernel, recurrent_kernel, bias)\n',
+                    '        step = lstm_cell_backward(dh_seq[:, t], dc_next, x[:, t], hs[t], cs[t], kernel, recurrent_kernel, bias)\n')),
     Mistake('lstm_backward', 'backward_forward_in_time',
             'Check the direction of your loop: gradients flow from the last step back to the first.',
-            '''
-def lstm_backward(x, h0, c0, kernel, recurrent_kernel, bias, dh_seq):
-    hs, cs = [h0], [c0]
-    for t in range(x.shape[1]):
-        z_i, z_f, z_c, z_o = np.split(x[:, t] @ kernel + hs[-1] @ recurrent_kernel + bias, 4, axis=-1)
-        cs.append(sigmoid(z_f) * cs[-1] + sigmoid(z_i) * np.tanh(z_c))
-        hs.append(sigmoid(z_o) * np.tanh(cs[-1]))
-    dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
-    dx = [None] * x.shape[1]
-    totals = {"dkernel": 0, "drecurrent_kernel": 0, "dbias": 0}
-    for t in range(x.shape[1]):
-        step = lstm_cell_backward(dh_seq[:, t] + dh_next, dc_next, x[:, t], hs[t], cs[t], kernel, recurrent_kernel, bias)
-        dx[t], dh_next, dc_next = step["dx_t"], step["dh_prev"], step["dc_prev"]
-        for name in totals:
-            totals[name] = totals[name] + step[name]
-    return {"dx": np.stack(dx, axis=1), "dh0": dh_next, "dc0": dc_next, **totals}
-'''),
+            variant(CORRECT_LSTM_BACKWARD,
+                    '    for t in reversed(range(x.shape[1])):\n',
+                    '    for t in range(x.shape[1]):\n')),
     Mistake('lstm_backward', 'states_one_step_late',
             'Check which states you differentiate each step at: step t started from the states before it, not'
             ' after it.',
-            '''
-def lstm_backward(x, h0, c0, kernel, recurrent_kernel, bias, dh_seq):
-    hs, cs = [h0], [c0]
-    for t in range(x.shape[1]):
-        z_i, z_f, z_c, z_o = np.split(x[:, t] @ kernel + hs[-1] @ recurrent_kernel + bias, 4, axis=-1)
-        cs.append(sigmoid(z_f) * cs[-1] + sigmoid(z_i) * np.tanh(z_c))
-        hs.append(sigmoid(z_o) * np.tanh(cs[-1]))
-    dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
-    dx = [None] * x.shape[1]
-    totals = {"dkernel": 0, "drecurrent_kernel": 0, "dbias": 0}
-    for t in reversed(range(x.shape[1])):
-        step = lstm_cell_backward(dh_seq[:, t] + dh_next, dc_next, x[:, t], hs[t + 1], cs[t + 1], kernel, recurrent_kernel, bias)
-        dx[t], dh_next, dc_next = step["dx_t"], step["dh_prev"], step["dc_prev"]
-        for name in totals:
-            totals[name] = totals[name] + step[name]
-    return {"dx": np.stack(dx, axis=1), "dh0": dh_next, "dc0": dc_next, **totals}
-'''),
+            variant(CORRECT_LSTM_BACKWARD,
+                    '        step = lstm_cell_backward(dh_seq[:, t] + dh_next, dc_next, x[:, t], hs[t], cs[t], kernel, recurrent_kernel, bias)\n',
+                    '        step = lstm_cell_backward(dh_seq[:, t] + dh_next, dc_next, x[:, t], hs[t + 1], cs[t + 1], kernel, recurrent_kernel, bias)\n')),
 )

@@ -19,7 +19,7 @@ two, so Keras's float32 learning-rate variable holds them exactly.
 import numpy as np
 
 from rnncourse.checks import Graded, Output
-from rnncourse.spec import Mistake
+from rnncourse.spec import Mistake, variant
 from rnncourse.framework import tape_gradients
 from rnncourse.references import sizes
 from rnncourse.weights import random_rnn_weights, set_rnn_weights
@@ -225,6 +225,84 @@ def references(tf, keras, rng):
 
 # ------------------------------------------------------------------ known mistakes (issue #17)
 # Plausible wrong answers, each as a student would write it; the fixtures take their code from here.
+# The correct answers the mistakes below change: each mistake is variant(correct, old, new),
+# the correct answer with the one place it gets wrong.
+CORRECT_NUMERICAL_GRADIENT = '''
+def numerical_gradient(f, x, eps=1e-5):
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + eps
+        up = f(x)
+        x[i] = old - eps
+        down = f(x)
+        x[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+'''
+
+CORRECT_CELL_BACKWARD = '''
+def rnn_cell_backward(dh, x_t, h_prev, kernel, recurrent_kernel, bias):
+    h = np.tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias)
+    da = dh * (1 - h ** 2)
+    return {"dx_t": da @ kernel.T, "dh_prev": da @ recurrent_kernel.T, "dkernel": x_t.T @ da,
+            "drecurrent_kernel": h_prev.T @ da, "dbias": da.sum(axis=0)}
+'''
+
+CORRECT_BACKWARD = '''
+def rnn_backward(x, h0, kernel, recurrent_kernel, bias, dh_seq):
+    states = [h0]
+    for t in range(x.shape[1]):
+        states.append(np.tanh(x[:, t] @ kernel + states[-1] @ recurrent_kernel + bias))
+    dh_next = np.zeros_like(h0)
+    dx = [None] * x.shape[1]
+    totals = {"dkernel": 0, "drecurrent_kernel": 0, "dbias": 0}
+    for t in reversed(range(x.shape[1])):
+        step = rnn_cell_backward(dh_seq[:, t] + dh_next, x[:, t], states[t], kernel, recurrent_kernel, bias)
+        dx[t] = step["dx_t"]
+        dh_next = step["dh_prev"]
+        for name in totals:
+            totals[name] = totals[name] + step[name]
+    return {"dx": np.stack(dx, axis=1), "dh0": dh_next, **totals}
+'''
+
+CORRECT_CLIP = '''
+def clip_by_global_norm(grads, max_norm):
+    norm = float(np.sqrt(sum(np.sum(np.square(g)) for g in grads)))
+    if norm <= max_norm:
+        return [np.array(g) for g in grads], norm
+    return [g * (max_norm / norm) for g in grads], norm
+'''
+
+CORRECT_TRAIN = '''
+def train_sgd(x, h0, y, kernel, recurrent_kernel, bias, W_out, b_out, lr, steps, max_norm):
+    W, U, b, V, c = (np.array(a, dtype=float) for a in (kernel, recurrent_kernel, bias, W_out, b_out))
+    losses = np.zeros(steps)
+    for step in range(steps):
+        hs = [h0]
+        for t in range(x.shape[1]):
+            hs.append(np.tanh(x[:, t] @ W + hs[-1] @ U + b))
+        p = hs[-1] @ V + c
+        losses[step] = np.mean((p - y) ** 2)
+        dp = 2 * (p - y) / y.size
+        dV, dc = hs[-1].T @ dp, dp.sum(axis=0)
+        dh = dp @ V.T
+        dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
+        for t in reversed(range(x.shape[1])):
+            da = dh * (1 - hs[t + 1] ** 2)
+            dW += x[:, t].T @ da
+            dU += hs[t].T @ da
+            db += da.sum(axis=0)
+            dh = da @ U.T
+        grads = [dW, dU, db, dV, dc]
+        norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
+        scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
+        W, U, b, V, c = (w - lr * scale * g for w, g in zip((W, U, b, V, c), grads))
+    return W, U, b, V, c, losses
+'''
+
+
 MISTAKES = (
     Mistake('numerical_gradient', 'forward_differences',
             'Your gradient is less accurate than it should be: compare a one-sided difference with one that '
@@ -243,21 +321,10 @@ def numerical_gradient(f, x, eps=1e-5):
 '''),
     Mistake('numerical_gradient', 'ignores_eps',
             'Is the eps you are given actually used?',
-            '''
-def numerical_gradient(f, x, eps=1e-5):
-    eps = 1e-5
-    x = np.array(x, dtype=float)
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        up = f(x)
-        x[i] = old - eps
-        down = f(x)
-        x[i] = old
-        grad[i] = (up - down) / (2 * eps)
-    return grad
-'''),
+            variant(CORRECT_NUMERICAL_GRADIENT,
+                    'def numerical_gradient(f, x, eps=1e-5):\n',
+                    'def numerical_gradient(f, x, eps=1e-5):\n'
+                    '    eps = 1e-5\n')),
     Mistake('numerical_gradient', 'flat_gradient',
             'Check the shape of your gradient: it should have the shape of x.',
             '''
@@ -272,20 +339,9 @@ def numerical_gradient(f, x, eps=1e-5):
 '''),
     Mistake('numerical_gradient', 'divides_by_eps',
             'Check what you divide the difference by: how far apart are the two points you evaluate f at?',
-            '''
-def numerical_gradient(f, x, eps=1e-5):
-    x = np.array(x, dtype=float)
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        up = f(x)
-        x[i] = old - eps
-        down = f(x)
-        x[i] = old
-        grad[i] = (up - down) / eps
-    return grad
-'''),
+            variant(CORRECT_NUMERICAL_GRADIENT,
+                    '        grad[i] = (up - down) / (2 * eps)\n',
+                    '        grad[i] = (up - down) / eps\n')),
     Mistake('numerical_gradient', 'two_dims_only',
             'Check how you index x: with more than two dimensions, does each step nudge a single entry?',
             '''
@@ -305,143 +361,63 @@ def numerical_gradient(f, x, eps=1e-5):
 '''),
     Mistake('rnn_cell_backward', 'no_tanh_derivative',
             'The gradient goes through the tanh before reaching the weights; is its derivative applied?',
-            '''
-def rnn_cell_backward(dh, x_t, h_prev, kernel, recurrent_kernel, bias):
-    h = np.tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias)
-    da = dh
-    return {"dx_t": da @ kernel.T, "dh_prev": da @ recurrent_kernel.T, "dkernel": x_t.T @ da,
-            "drecurrent_kernel": h_prev.T @ da, "dbias": da.sum(axis=0)}
-'''),
+            variant(CORRECT_CELL_BACKWARD,
+                    '    da = dh * (1 - h ** 2)\n',
+                    '    da = dh\n')),
     Mistake('rnn_cell_backward', 'derivative_at_h_prev',
             "Check where you take tanh's derivative: at the output of this step's tanh.",
-            '''
-def rnn_cell_backward(dh, x_t, h_prev, kernel, recurrent_kernel, bias):
-    h = np.tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias)
-    da = dh * (1 - h_prev ** 2)
-    return {"dx_t": da @ kernel.T, "dh_prev": da @ recurrent_kernel.T, "dkernel": x_t.T @ da,
-            "drecurrent_kernel": h_prev.T @ da, "dbias": da.sum(axis=0)}
-'''),
+            variant(CORRECT_CELL_BACKWARD,
+                    '    da = dh * (1 - h ** 2)\n',
+                    '    da = dh * (1 - h_prev ** 2)\n')),
     Mistake('rnn_cell_backward', 'bias_not_summed',
             'Check the shape of dbias: the bias is shared by every example of the batch.',
-            '''
-def rnn_cell_backward(dh, x_t, h_prev, kernel, recurrent_kernel, bias):
-    h = np.tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias)
-    da = dh * (1 - h ** 2)
-    return {"dx_t": da @ kernel.T, "dh_prev": da @ recurrent_kernel.T, "dkernel": x_t.T @ da,
-            "drecurrent_kernel": h_prev.T @ da, "dbias": da}
-'''),
+            variant(CORRECT_CELL_BACKWARD,
+                    '            "drecurrent_kernel": h_prev.T @ da, "dbias": da.sum(axis=0)}\n',
+                    '            "drecurrent_kernel": h_prev.T @ da, "dbias": da}\n')),
     Mistake('rnn_cell_backward', 'bias_mean',
             'Check how dbias combines the examples of the batch: the loss adds up their contributions.',
-            '''
-def rnn_cell_backward(dh, x_t, h_prev, kernel, recurrent_kernel, bias):
-    h = np.tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias)
-    da = dh * (1 - h ** 2)
-    return {"dx_t": da @ kernel.T, "dh_prev": da @ recurrent_kernel.T, "dkernel": x_t.T @ da,
-            "drecurrent_kernel": h_prev.T @ da, "dbias": da.mean(axis=0)}
-'''),
+            variant(CORRECT_CELL_BACKWARD,
+                    '            "drecurrent_kernel": h_prev.T @ da, "dbias": da.sum(axis=0)}\n',
+                    '            "drecurrent_kernel": h_prev.T @ da, "dbias": da.mean(axis=0)}\n')),
     Mistake('rnn_cell_backward', 'transposed_dkernel',
             "Check the shape and orientation of dkernel: it must have the kernel's shape.",
-            '''
-def rnn_cell_backward(dh, x_t, h_prev, kernel, recurrent_kernel, bias):
-    h = np.tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias)
-    da = dh * (1 - h ** 2)
-    return {"dx_t": da @ kernel.T, "dh_prev": da @ recurrent_kernel.T, "dkernel": da.T @ x_t,
-            "drecurrent_kernel": h_prev.T @ da, "dbias": da.sum(axis=0)}
-'''),
+            variant(CORRECT_CELL_BACKWARD,
+                    '    return {"dx_t": da @ kernel.T, "dh_prev": da @ recurrent_kernel.T, "dkernel": x_t.T @ da,\n',
+                    '    return {"dx_t": da @ kernel.T, "dh_prev": da @ recurrent_kernel.T, "dkernel": da.T @ x_t,\n')),
     Mistake('rnn_cell_backward', 'recurrent_not_transposed',
             'Check how dh_prev goes back through the recurrent kernel: the backward pass multiplies by the '
             'transpose of what the forward pass used.',
-            '''
-def rnn_cell_backward(dh, x_t, h_prev, kernel, recurrent_kernel, bias):
-    h = np.tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias)
-    da = dh * (1 - h ** 2)
-    return {"dx_t": da @ kernel.T, "dh_prev": da @ recurrent_kernel, "dkernel": x_t.T @ da,
-            "drecurrent_kernel": h_prev.T @ da, "dbias": da.sum(axis=0)}
-'''),
+            variant(CORRECT_CELL_BACKWARD,
+                    '    return {"dx_t": da @ kernel.T, "dh_prev": da @ recurrent_kernel.T, "dkernel": x_t.T @ da,\n',
+                    '    return {"dx_t": da @ kernel.T, "dh_prev": da @ recurrent_kernel, "dkernel": x_t.T @ da,\n')),
     Mistake('rnn_cell_backward', 'drecurrent_from_h',
             'Check which state drecurrent_kernel uses: the recurrent kernel multiplied the previous state, '
             'not the new one.',
-            '''
-def rnn_cell_backward(dh, x_t, h_prev, kernel, recurrent_kernel, bias):
-    h = np.tanh(x_t @ kernel + h_prev @ recurrent_kernel + bias)
-    da = dh * (1 - h ** 2)
-    return {"dx_t": da @ kernel.T, "dh_prev": da @ recurrent_kernel.T, "dkernel": x_t.T @ da,
-            "drecurrent_kernel": h.T @ da, "dbias": da.sum(axis=0)}
-'''),
+            variant(CORRECT_CELL_BACKWARD,
+                    '            "drecurrent_kernel": h_prev.T @ da, "dbias": da.sum(axis=0)}\n',
+                    '            "drecurrent_kernel": h.T @ da, "dbias": da.sum(axis=0)}\n')),
     Mistake('rnn_backward', 'no_carry',
             "Each step's gradient has two parts: the output's own gradient and the one coming back from the "
             'next step.',
-            '''
-def rnn_backward(x, h0, kernel, recurrent_kernel, bias, dh_seq):
-    states = [h0]
-    for t in range(x.shape[1]):
-        states.append(np.tanh(x[:, t] @ kernel + states[-1] @ recurrent_kernel + bias))
-    dh_next = np.zeros_like(h0)
-    dx = [None] * x.shape[1]
-    totals = {"dkernel": 0, "drecurrent_kernel": 0, "dbias": 0}
-    for t in reversed(range(x.shape[1])):
-        step = rnn_cell_backward(dh_seq[:, t], x[:, t], states[t], kernel, recurrent_kernel, bias)
-        dx[t] = step["dx_t"]
-        dh_next = step["dh_prev"]
-        for name in totals:
-            totals[name] = totals[name] + step[name]
-    return {"dx": np.stack(dx, axis=1), "dh0": dh_next, **totals}
-'''),
+            variant(CORRECT_BACKWARD,
+                    '        step = rnn_cell_backward(dh_seq[:, t] + dh_next, x[:, t], states[t], kernel, recurrent_kernel, bias)\n',
+                    '        step = rnn_cell_backward(dh_seq[:, t], x[:, t], states[t], kernel, recurrent_kernel, bias)\n')),
     Mistake('rnn_backward', 'last_step_only',
             "Only the last output's gradient enters your loop; every step's output may have a gradient of its"
             ' own.',
-            '''
-def rnn_backward(x, h0, kernel, recurrent_kernel, bias, dh_seq):
-    states = [h0]
-    for t in range(x.shape[1]):
-        states.append(np.tanh(x[:, t] @ kernel + states[-1] @ recurrent_kernel + bias))
-    dh_next = np.zeros_like(h0)
-    dx = [None] * x.shape[1]
-    totals = {"dkernel": 0, "drecurrent_kernel": 0, "dbias": 0}
-    for t in reversed(range(x.shape[1])):
-        step = rnn_cell_backward((dh_seq[:, t] if t == x.shape[1] - 1 else dh_next), x[:, t], states[t], kernel, recurrent_kernel, bias)
-        dx[t] = step["dx_t"]
-        dh_next = step["dh_prev"]
-        for name in totals:
-            totals[name] = totals[name] + step[name]
-    return {"dx": np.stack(dx, axis=1), "dh0": dh_next, **totals}
-'''),
+            variant(CORRECT_BACKWARD,
+                    '        step = rnn_cell_backward(dh_seq[:, t] + dh_next, x[:, t], states[t], kernel, recurrent_kernel, bias)\n',
+                    '        step = rnn_cell_backward((dh_seq[:, t] if t == x.shape[1] - 1 else dh_next), x[:, t], states[t], kernel, recurrent_kernel, bias)\n')),
     Mistake('rnn_backward', 'zero_first_state',
             'Check the state the first step started from: the initial state is given, it is not zero.',
-            '''
-def rnn_backward(x, h0, kernel, recurrent_kernel, bias, dh_seq):
-    states = [h0]
-    for t in range(x.shape[1]):
-        states.append(np.tanh(x[:, t] @ kernel + states[-1] @ recurrent_kernel + bias))
-    dh_next = np.zeros_like(h0)
-    dx = [None] * x.shape[1]
-    totals = {"dkernel": 0, "drecurrent_kernel": 0, "dbias": 0}
-    for t in reversed(range(x.shape[1])):
-        step = rnn_cell_backward(dh_seq[:, t] + dh_next, x[:, t], states[t] if t > 0 else np.zeros_like(h0), kernel, recurrent_kernel, bias)
-        dx[t] = step["dx_t"]
-        dh_next = step["dh_prev"]
-        for name in totals:
-            totals[name] = totals[name] + step[name]
-    return {"dx": np.stack(dx, axis=1), "dh0": dh_next, **totals}
-'''),
+            variant(CORRECT_BACKWARD,
+                    '        step = rnn_cell_backward(dh_seq[:, t] + dh_next, x[:, t], states[t], kernel, recurrent_kernel, bias)\n',
+                    '        step = rnn_cell_backward(dh_seq[:, t] + dh_next, x[:, t], states[t] if t > 0 else np.zeros_like(h0), kernel, recurrent_kernel, bias)\n')),
     Mistake('rnn_backward', 'time_major_dx',
             'Check the axes of dx: it should have the shape of x, (batch, time, features).',
-            '''
-def rnn_backward(x, h0, kernel, recurrent_kernel, bias, dh_seq):
-    states = [h0]
-    for t in range(x.shape[1]):
-        states.append(np.tanh(x[:, t] @ kernel + states[-1] @ recurrent_kernel + bias))
-    dh_next = np.zeros_like(h0)
-    dx = [None] * x.shape[1]
-    totals = {"dkernel": 0, "drecurrent_kernel": 0, "dbias": 0}
-    for t in reversed(range(x.shape[1])):
-        step = rnn_cell_backward(dh_seq[:, t] + dh_next, x[:, t], states[t], kernel, recurrent_kernel, bias)
-        dx[t] = step["dx_t"]
-        dh_next = step["dh_prev"]
-        for name in totals:
-            totals[name] = totals[name] + step[name]
-    return {"dx": np.stack(dx), "dh0": dh_next, **totals}
-'''),
+            variant(CORRECT_BACKWARD,
+                    '    return {"dx": np.stack(dx, axis=1), "dh0": dh_next, **totals}\n',
+                    '    return {"dx": np.stack(dx), "dh0": dh_next, **totals}\n')),
     Mistake('clip_by_global_norm', 'per_tensor_clip',
             'Clipping by the global norm scales every array by the same factor, computed from all of them '
             'together.',
@@ -459,22 +435,14 @@ def clip_by_global_norm(grads, max_norm):
 '''),
     Mistake('clip_by_global_norm', 'returns_clipped_norm',
             'Check which norm you return: the global norm before clipping.',
-            '''
-def clip_by_global_norm(grads, max_norm):
-    norm = float(np.sqrt(sum(np.sum(np.square(g)) for g in grads)))
-    if norm <= max_norm:
-        return [np.array(g) for g in grads], norm
-    return [g * (max_norm / norm) for g in grads], max_norm
-'''),
+            variant(CORRECT_CLIP,
+                    '    return [g * (max_norm / norm) for g in grads], norm\n',
+                    '    return [g * (max_norm / norm) for g in grads], max_norm\n')),
     Mistake('clip_by_global_norm', 'norm_without_sqrt',
             'Check your global norm: a norm is the square root of the sum of squares.',
-            '''
-def clip_by_global_norm(grads, max_norm):
-    norm = float(sum(np.sum(np.square(g)) for g in grads))
-    if norm <= max_norm:
-        return [np.array(g) for g in grads], norm
-    return [g * (max_norm / norm) for g in grads], norm
-'''),
+            variant(CORRECT_CLIP,
+                    '    norm = float(np.sqrt(sum(np.sum(np.square(g)) for g in grads)))\n',
+                    '    norm = float(sum(np.sum(np.square(g)) for g in grads))\n')),
     Mistake('clip_by_global_norm', 'zero_gradients_nan',
             'When every gradient is zero the global norm is 0: check what your code divides by then (nothing '
             'should change).',
@@ -485,172 +453,50 @@ def clip_by_global_norm(grads, max_norm):
 '''),
     Mistake('train_sgd', 'train_no_clipping',
             'Check that each step clips the gradients by their global norm before the update.',
-            '''
-def train_sgd(x, h0, y, kernel, recurrent_kernel, bias, W_out, b_out, lr, steps, max_norm):
-    W, U, b, V, c = (np.array(a, dtype=float) for a in (kernel, recurrent_kernel, bias, W_out, b_out))
-    losses = np.zeros(steps)
-    for step in range(steps):
-        hs = [h0]
-        for t in range(x.shape[1]):
-            hs.append(np.tanh(x[:, t] @ W + hs[-1] @ U + b))
-        p = hs[-1] @ V + c
-        losses[step] = np.mean((p - y) ** 2)
-        dp = 2 * (p - y) / y.size
-        dV, dc = hs[-1].T @ dp, dp.sum(axis=0)
-        dh = dp @ V.T
-        dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
-        for t in reversed(range(x.shape[1])):
-            da = dh * (1 - hs[t + 1] ** 2)
-            dW += x[:, t].T @ da
-            dU += hs[t].T @ da
-            db += da.sum(axis=0)
-            dh = da @ U.T
-        grads = [dW, dU, db, dV, dc]
-        norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
-        scale = 1.0
-        W, U, b, V, c = (w - lr * scale * g for w, g in zip((W, U, b, V, c), grads))
-    return W, U, b, V, c, losses
-'''),
+            variant(CORRECT_TRAIN,
+                    '        scale = min(1.0, max_norm / norm) if norm > 0 else 1.0\n',
+                    '        scale = 1.0\n')),
     Mistake('train_sgd', 'train_updates_head_first',
             'Compute every gradient of a step from the same weights before updating any of them.',
-            '''
-def train_sgd(x, h0, y, kernel, recurrent_kernel, bias, W_out, b_out, lr, steps, max_norm):
-    W, U, b, V, c = (np.array(a, dtype=float) for a in (kernel, recurrent_kernel, bias, W_out, b_out))
-    losses = np.zeros(steps)
-    for step in range(steps):
-        hs = [h0]
-        for t in range(x.shape[1]):
-            hs.append(np.tanh(x[:, t] @ W + hs[-1] @ U + b))
-        p = hs[-1] @ V + c
-        losses[step] = np.mean((p - y) ** 2)
-        dp = 2 * (p - y) / y.size
-        V, c = V - lr * hs[-1].T @ dp, c - lr * dp.sum(axis=0)
-        dh = dp @ V.T
-        dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
-        for t in reversed(range(x.shape[1])):
-            da = dh * (1 - hs[t + 1] ** 2)
-            dW += x[:, t].T @ da
-            dU += hs[t].T @ da
-            db += da.sum(axis=0)
-            dh = da @ U.T
-        grads = [dW, dU, db]
-        norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
-        scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
-        W, U, b = (w - lr * scale * g for w, g in zip((W, U, b), grads))
-    return W, U, b, V, c, losses
-'''),
+            variant(variant(variant(CORRECT_TRAIN,
+                                    '        dV, dc = hs[-1].T @ dp, dp.sum(axis=0)\n',
+                                    '        V, c = V - lr * hs[-1].T @ dp, c - lr * dp.sum(axis=0)\n'),
+                            '        grads = [dW, dU, db, dV, dc]\n',
+                            '        grads = [dW, dU, db]\n'),
+                    '        W, U, b, V, c = (w - lr * scale * g for w, g in zip((W, U, b, V, c), grads))\n',
+                    '        W, U, b = (w - lr * scale * g for w, g in zip((W, U, b), grads))\n')),
     Mistake('train_sgd', 'train_sum_not_mean',
             'Check the loss: it is the mean squared error, not the sum.',
-            '''
-def train_sgd(x, h0, y, kernel, recurrent_kernel, bias, W_out, b_out, lr, steps, max_norm):
-    W, U, b, V, c = (np.array(a, dtype=float) for a in (kernel, recurrent_kernel, bias, W_out, b_out))
-    losses = np.zeros(steps)
-    for step in range(steps):
-        hs = [h0]
-        for t in range(x.shape[1]):
-            hs.append(np.tanh(x[:, t] @ W + hs[-1] @ U + b))
-        p = hs[-1] @ V + c
-        losses[step] = np.sum((p - y) ** 2)
-        dp = 2 * (p - y)
-        dV, dc = hs[-1].T @ dp, dp.sum(axis=0)
-        dh = dp @ V.T
-        dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
-        for t in reversed(range(x.shape[1])):
-            da = dh * (1 - hs[t + 1] ** 2)
-            dW += x[:, t].T @ da
-            dU += hs[t].T @ da
-            db += da.sum(axis=0)
-            dh = da @ U.T
-        grads = [dW, dU, db, dV, dc]
-        norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
-        scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
-        W, U, b, V, c = (w - lr * scale * g for w, g in zip((W, U, b, V, c), grads))
-    return W, U, b, V, c, losses
-'''),
+            variant(CORRECT_TRAIN,
+                    '        losses[step] = np.mean((p - y) ** 2)\n'
+                    '        dp = 2 * (p - y) / y.size\n',
+                    '        losses[step] = np.sum((p - y) ** 2)\n'
+                    '        dp = 2 * (p - y)\n')),
     Mistake('train_sgd', 'train_mean_over_batch_only',
             'Check the loss: the mean runs over every value of the target, not over the examples only.',
-            '''
-def train_sgd(x, h0, y, kernel, recurrent_kernel, bias, W_out, b_out, lr, steps, max_norm):
-    W, U, b, V, c = (np.array(a, dtype=float) for a in (kernel, recurrent_kernel, bias, W_out, b_out))
-    losses = np.zeros(steps)
-    for step in range(steps):
-        hs = [h0]
-        for t in range(x.shape[1]):
-            hs.append(np.tanh(x[:, t] @ W + hs[-1] @ U + b))
-        p = hs[-1] @ V + c
-        losses[step] = np.sum((p - y) ** 2) / len(y)
-        dp = 2 * (p - y) / len(y)
-        dV, dc = hs[-1].T @ dp, dp.sum(axis=0)
-        dh = dp @ V.T
-        dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
-        for t in reversed(range(x.shape[1])):
-            da = dh * (1 - hs[t + 1] ** 2)
-            dW += x[:, t].T @ da
-            dU += hs[t].T @ da
-            db += da.sum(axis=0)
-            dh = da @ U.T
-        grads = [dW, dU, db, dV, dc]
-        norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
-        scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
-        W, U, b, V, c = (w - lr * scale * g for w, g in zip((W, U, b, V, c), grads))
-    return W, U, b, V, c, losses
-'''),
+            variant(CORRECT_TRAIN,
+                    '        losses[step] = np.mean((p - y) ** 2)\n'
+                    '        dp = 2 * (p - y) / y.size\n',
+                    '        losses[step] = np.sum((p - y) ** 2) / len(y)\n'
+                    '        dp = 2 * (p - y) / len(y)\n')),
     Mistake('train_sgd', 'train_no_factor_2',
             'Check the derivative of the squared error: what does the square bring down?',
-            '''
-def train_sgd(x, h0, y, kernel, recurrent_kernel, bias, W_out, b_out, lr, steps, max_norm):
-    W, U, b, V, c = (np.array(a, dtype=float) for a in (kernel, recurrent_kernel, bias, W_out, b_out))
-    losses = np.zeros(steps)
-    for step in range(steps):
-        hs = [h0]
-        for t in range(x.shape[1]):
-            hs.append(np.tanh(x[:, t] @ W + hs[-1] @ U + b))
-        p = hs[-1] @ V + c
-        losses[step] = np.mean((p - y) ** 2)
-        dp = (p - y) / y.size
-        dV, dc = hs[-1].T @ dp, dp.sum(axis=0)
-        dh = dp @ V.T
-        dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
-        for t in reversed(range(x.shape[1])):
-            da = dh * (1 - hs[t + 1] ** 2)
-            dW += x[:, t].T @ da
-            dU += hs[t].T @ da
-            db += da.sum(axis=0)
-            dh = da @ U.T
-        grads = [dW, dU, db, dV, dc]
-        norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
-        scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
-        W, U, b, V, c = (w - lr * scale * g for w, g in zip((W, U, b, V, c), grads))
-    return W, U, b, V, c, losses
-'''),
+            variant(CORRECT_TRAIN,
+                    '        dp = 2 * (p - y) / y.size\n',
+                    '        dp = (p - y) / y.size\n')),
     Mistake('train_sgd', 'train_forward_once',
             'Each step needs a fresh forward pass with the weights updated by the step before.',
-            '''
-def train_sgd(x, h0, y, kernel, recurrent_kernel, bias, W_out, b_out, lr, steps, max_norm):
-    W, U, b, V, c = (np.array(a, dtype=float) for a in (kernel, recurrent_kernel, bias, W_out, b_out))
-    losses = np.zeros(steps)
-    hs = [h0]
-    for t in range(x.shape[1]):
-        hs.append(np.tanh(x[:, t] @ W + hs[-1] @ U + b))
-    p = hs[-1] @ V + c
-    for step in range(steps):
-        losses[step] = np.mean((p - y) ** 2)
-        dp = 2 * (p - y) / y.size
-        dV, dc = hs[-1].T @ dp, dp.sum(axis=0)
-        dh = dp @ V.T
-        dW, dU, db = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
-        for t in reversed(range(x.shape[1])):
-            da = dh * (1 - hs[t + 1] ** 2)
-            dW += x[:, t].T @ da
-            dU += hs[t].T @ da
-            db += da.sum(axis=0)
-            dh = da @ U.T
-        grads = [dW, dU, db, dV, dc]
-        norm = np.sqrt(sum(np.sum(g ** 2) for g in grads))
-        scale = min(1.0, max_norm / norm) if norm > 0 else 1.0
-        W, U, b, V, c = (w - lr * scale * g for w, g in zip((W, U, b, V, c), grads))
-    return W, U, b, V, c, losses
-'''),
+            variant(CORRECT_TRAIN,
+                    '    for step in range(steps):\n'
+                    '        hs = [h0]\n'
+                    '        for t in range(x.shape[1]):\n'
+                    '            hs.append(np.tanh(x[:, t] @ W + hs[-1] @ U + b))\n'
+                    '        p = hs[-1] @ V + c\n',
+                    '    hs = [h0]\n'
+                    '    for t in range(x.shape[1]):\n'
+                    '        hs.append(np.tanh(x[:, t] @ W + hs[-1] @ U + b))\n'
+                    '    p = hs[-1] @ V + c\n'
+                    '    for step in range(steps):\n')),
     Mistake('train_sgd', 'train_dh_every_step',
             'Check which states the dense layer reads: the gradient of the loss enters only where the output '
             'is taken.',

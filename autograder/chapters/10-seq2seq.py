@@ -21,7 +21,7 @@ import itertools
 import numpy as np
 
 from rnncourse.checks import Graded, Output
-from rnncourse.spec import Mistake
+from rnncourse.spec import Mistake, variant
 from rnncourse.references import count
 
 GRADED = {
@@ -228,30 +228,73 @@ def references(tf, keras, rng):
 
 # ------------------------------------------------------------------ known mistakes (issue #17)
 # Plausible wrong answers, each as a student would write it; the fixtures take their code from here.
-MISTAKES = (
-    Mistake('teacher_forcing_batch', 'tf_no_start',
-            'Check the first token of each decoder input row: what does the decoder read before it has '
-            'produced anything?',
-            '''
+# The correct answers the mistakes below change: each mistake is variant(correct, old, new),
+# the correct answer with the one place it gets wrong.
+CORRECT_TEACHER_FORCING = '''
 def teacher_forcing_batch(sequences, start, end, pad=0):
     width = max(len(s) for s in sequences) + 1
     targets = np.full((len(sequences), width), pad, dtype=np.int64)
     for row, s in zip(targets, sequences):
         row[:len(s) + 1] = [*s, end]
-    inputs = targets.copy()
+    inputs = np.concatenate([np.full((len(sequences), 1), start, dtype=np.int64), targets[:, :-1]], axis=1)
     return inputs, targets
-'''),
+'''
+
+CORRECT_ATTENTION = '''
+def dot_attention(query, keys, values, mask=None):
+    scores = query @ np.swapaxes(keys, 1, 2)
+    if mask is not None:
+        scores = np.where(mask[:, None, :], scores, -np.inf)
+    scores = scores - scores.max(axis=-1, keepdims=True)
+    weights = np.exp(scores)
+    weights = weights / weights.sum(axis=-1, keepdims=True)
+    return weights @ values, weights
+'''
+
+CORRECT_GREEDY = '''
+def greedy_decode(step, start, end, max_len):
+    prefix = [start]
+    for _ in range(max_len):
+        token = int(np.argmax(step(prefix)))
+        prefix.append(token)
+        if token == end:
+            break
+    return np.array(prefix[1:], dtype=np.int64)
+'''
+
+CORRECT_BEAM = '''
+def beam_search(step, start, end, max_len, width):
+    beam, done = [([start], 0.0)], []
+    for _ in range(max_len):
+        candidates = [(prefix + [token], score + float(logp))
+                      for prefix, score in beam for token, logp in enumerate(step(prefix))]
+        candidates.sort(key=lambda candidate: candidate[1], reverse=True)
+        beam = []
+        for prefix, score in candidates[:width]:
+            (done if prefix[-1] == end else beam).append((prefix, score))
+        if not beam:
+            break
+    prefix, score = max(done + beam, key=lambda hypothesis: hypothesis[1] / (len(hypothesis[0]) - 1))
+    return np.array(prefix[1:], dtype=np.int64), score / (len(prefix) - 1)
+'''
+
+
+MISTAKES = (
+    Mistake('teacher_forcing_batch', 'tf_no_start',
+            'Check the first token of each decoder input row: what does the decoder read before it has '
+            'produced anything?',
+            variant(CORRECT_TEACHER_FORCING,
+                    '    inputs = np.concatenate([np.full((len(sequences), 1), start, dtype=np.int64), targets[:, :-1]], axis=1)\n',
+                    '    inputs = targets.copy()\n')),
     Mistake('teacher_forcing_batch', 'tf_no_end',
             'Check the end of each target row: how will the decoder learn when to stop?',
-            '''
-def teacher_forcing_batch(sequences, start, end, pad=0):
-    width = max(len(s) for s in sequences)
-    targets = np.full((len(sequences), width), pad, dtype=np.int64)
-    for row, s in zip(targets, sequences):
-        row[:len(s)] = s
-    inputs = np.concatenate([np.full((len(sequences), 1), start, dtype=np.int64), targets], axis=1)[:, :-1]
-    return inputs, targets
-'''),
+            variant(variant(CORRECT_TEACHER_FORCING,
+                            '    width = max(len(s) for s in sequences) + 1\n',
+                            '    width = max(len(s) for s in sequences)\n'),
+                    '        row[:len(s) + 1] = [*s, end]\n'
+                    '    inputs = np.concatenate([np.full((len(sequences), 1), start, dtype=np.int64), targets[:, :-1]], axis=1)\n',
+                    '        row[:len(s)] = s\n'
+                    '    inputs = np.concatenate([np.full((len(sequences), 1), start, dtype=np.int64), targets], axis=1)[:, :-1]\n')),
     Mistake('teacher_forcing_batch', 'tf_pre_padding',
             'Check where the padding goes: each row should begin with its sequence.',
             '''
@@ -263,27 +306,18 @@ def teacher_forcing_batch(sequences, start, end, pad=0):
 '''),
     Mistake('teacher_forcing_batch', 'tf_pad_ignored',
             'Check the padding value: is the pad argument you are given used?',
-            '''
-def teacher_forcing_batch(sequences, start, end, pad=0):
-    width = max(len(s) for s in sequences) + 1
-    targets = np.full((len(sequences), width), 0, dtype=np.int64)
-    for row, s in zip(targets, sequences):
-        row[:len(s) + 1] = [*s, end]
-    inputs = np.concatenate([np.full((len(sequences), 1), start, dtype=np.int64), targets[:, :-1]], axis=1)
-    return inputs, targets
-'''),
+            variant(CORRECT_TEACHER_FORCING,
+                    '    targets = np.full((len(sequences), width), pad, dtype=np.int64)\n',
+                    '    targets = np.full((len(sequences), width), 0, dtype=np.int64)\n')),
     Mistake('dot_attention', 'att_softmax_over_queries',
             "Check the axis of your softmax: each query's weights over the keys should add up to 1.",
-            '''
-def dot_attention(query, keys, values, mask=None):
-    scores = query @ np.swapaxes(keys, 1, 2)
-    if mask is not None:
-        scores = np.where(mask[:, None, :], scores, -np.inf)
-    scores = scores - scores.max(axis=1, keepdims=True)
-    weights = np.exp(scores)
-    weights = weights / weights.sum(axis=1, keepdims=True)
-    return weights @ values, weights
-'''),
+            variant(CORRECT_ATTENTION,
+                    '    scores = scores - scores.max(axis=-1, keepdims=True)\n'
+                    '    weights = np.exp(scores)\n'
+                    '    weights = weights / weights.sum(axis=-1, keepdims=True)\n',
+                    '    scores = scores - scores.max(axis=1, keepdims=True)\n'
+                    '    weights = np.exp(scores)\n'
+                    '    weights = weights / weights.sum(axis=1, keepdims=True)\n')),
     Mistake('dot_attention', 'att_mask_after_softmax',
             'Check when the mask acts: applied after the softmax, the remaining weights no longer add up to '
             '1.',
@@ -299,140 +333,68 @@ def dot_attention(query, keys, values, mask=None):
     Mistake('dot_attention', 'att_scaled',
             'Check your scores: compare them with what keras.layers.Attention() computes with its default '
             "settings, not a Transformer's variant.",
-            '''
-def dot_attention(query, keys, values, mask=None):
-    scores = query @ np.swapaxes(keys, 1, 2) / np.sqrt(query.shape[-1])
-    if mask is not None:
-        scores = np.where(mask[:, None, :], scores, -np.inf)
-    scores = scores - scores.max(axis=-1, keepdims=True)
-    weights = np.exp(scores)
-    weights = weights / weights.sum(axis=-1, keepdims=True)
-    return weights @ values, weights
-'''),
+            variant(CORRECT_ATTENTION,
+                    '    scores = query @ np.swapaxes(keys, 1, 2)\n',
+                    '    scores = query @ np.swapaxes(keys, 1, 2) / np.sqrt(query.shape[-1])\n')),
     Mistake('dot_attention', 'att_overflows',
             'With large scores your weights become NaN: np.exp of a large number overflows, and a softmax can'
             ' be computed so that np.exp never sees one.',
-            '''
-def dot_attention(query, keys, values, mask=None):
-    scores = query @ np.swapaxes(keys, 1, 2)
-    if mask is not None:
-        scores = np.where(mask[:, None, :], scores, -np.inf)
-    weights = np.exp(scores)
-    weights = weights / weights.sum(axis=-1, keepdims=True)
-    return weights @ values, weights
-'''),
+            variant(CORRECT_ATTENTION,
+                    '    scores = scores - scores.max(axis=-1, keepdims=True)\n',
+                    '')),
     Mistake('dot_attention', 'att_keys_values_swapped',
             'Check what the weights average: the context is a weighted sum of the values.',
-            '''
-def dot_attention(query, keys, values, mask=None):
-    scores = query @ np.swapaxes(keys, 1, 2)
-    if mask is not None:
-        scores = np.where(mask[:, None, :], scores, -np.inf)
-    scores = scores - scores.max(axis=-1, keepdims=True)
-    weights = np.exp(scores)
-    weights = weights / weights.sum(axis=-1, keepdims=True)
-    return weights @ keys, weights
-'''),
+            variant(CORRECT_ATTENTION,
+                    '    return weights @ values, weights\n',
+                    '    return weights @ keys, weights\n')),
     Mistake('greedy_decode', 'greedy_no_stop',
             'Check that decoding stops once the end token is produced.',
-            '''
-def greedy_decode(step, start, end, max_len):
-    prefix = [start]
-    for _ in range(max_len):
-        token = int(np.argmax(step(prefix)))
-        prefix.append(token)
-    return np.array(prefix[1:], dtype=np.int64)
-'''),
+            variant(CORRECT_GREEDY,
+                    '        if token == end:\n'
+                    '            break\n',
+                    '')),
     Mistake('greedy_decode', 'greedy_drops_end',
             'Check the end of your token list: the end token, once produced, belongs in it.',
-            '''
-def greedy_decode(step, start, end, max_len):
-    prefix = [start]
-    for _ in range(max_len):
-        token = int(np.argmax(step(prefix)))
-        if token == end:
-            break
-        prefix.append(token)
-    return np.array(prefix[1:], dtype=np.int64)
-'''),
+            variant(variant(CORRECT_GREEDY,
+                            '        prefix.append(token)\n',
+                            ''),
+                    '            break\n',
+                    '            break\n'
+                    '        prefix.append(token)\n')),
     Mistake('greedy_decode', 'greedy_last_of_ties',
             'Check how you break ties between equally probable tokens: which one does np.argmax pick?',
-            '''
-def greedy_decode(step, start, end, max_len):
-    prefix = [start]
-    for _ in range(max_len):
-        token = int(np.argsort(step(prefix))[-1])
-        prefix.append(token)
-        if token == end:
-            break
-    return np.array(prefix[1:], dtype=np.int64)
-'''),
+            variant(CORRECT_GREEDY,
+                    '        token = int(np.argmax(step(prefix)))\n',
+                    '        token = int(np.argsort(step(prefix))[-1])\n')),
     Mistake('greedy_decode', 'greedy_no_start',
             'If the error comes from the step function, look at the prefix you give it at the first step: '
             'what should it hold before anything is decoded?',
-            '''
-def greedy_decode(step, start, end, max_len):
-    prefix = []
-    for _ in range(max_len):
-        token = int(np.argmax(step(prefix)))
-        prefix.append(token)
-        if token == end:
-            break
-    return np.array(prefix, dtype=np.int64)
-'''),
+            variant(variant(CORRECT_GREEDY,
+                            '    prefix = [start]\n',
+                            '    prefix = []\n'),
+                    '    return np.array(prefix[1:], dtype=np.int64)\n',
+                    '    return np.array(prefix, dtype=np.int64)\n')),
     Mistake('beam_search', 'beam_last_step_scores',
             "Check a candidate's score: it adds up the log-probabilities of all its tokens, not just the last"
             ' one.',
-            '''
-def beam_search(step, start, end, max_len, width):
-    beam, done = [([start], 0.0)], []
-    for _ in range(max_len):
-        candidates = [(prefix + [token], float(logp))
-                      for prefix, score in beam for token, logp in enumerate(step(prefix))]
-        candidates.sort(key=lambda candidate: candidate[1], reverse=True)
-        beam = []
-        for prefix, score in candidates[:width]:
-            (done if prefix[-1] == end else beam).append((prefix, score))
-        if not beam:
-            break
-    prefix, score = max(done + beam, key=lambda hypothesis: hypothesis[1] / (len(hypothesis[0]) - 1))
-    return np.array(prefix[1:], dtype=np.int64), score / (len(prefix) - 1)
-'''),
+            variant(CORRECT_BEAM,
+                    '        candidates = [(prefix + [token], score + float(logp))\n',
+                    '        candidates = [(prefix + [token], float(logp))\n')),
     Mistake('beam_search', 'beam_not_normalised',
             'Check how you compare finished candidates of different lengths: the total log-probability '
             'favours short ones.',
-            '''
-def beam_search(step, start, end, max_len, width):
-    beam, done = [([start], 0.0)], []
-    for _ in range(max_len):
-        candidates = [(prefix + [token], score + float(logp))
-                      for prefix, score in beam for token, logp in enumerate(step(prefix))]
-        candidates.sort(key=lambda candidate: candidate[1], reverse=True)
-        beam = []
-        for prefix, score in candidates[:width]:
-            (done if prefix[-1] == end else beam).append((prefix, score))
-        if not beam:
-            break
-    prefix, score = max(done + beam, key=lambda hypothesis: hypothesis[1])
-    return np.array(prefix[1:], dtype=np.int64), score
-'''),
+            variant(CORRECT_BEAM,
+                    '    prefix, score = max(done + beam, key=lambda hypothesis: hypothesis[1] / (len(hypothesis[0]) - 1))\n'
+                    '    return np.array(prefix[1:], dtype=np.int64), score / (len(prefix) - 1)\n',
+                    '    prefix, score = max(done + beam, key=lambda hypothesis: hypothesis[1])\n'
+                    '    return np.array(prefix[1:], dtype=np.int64), score\n')),
     Mistake('beam_search', 'beam_length_with_start',
             'Check the length you normalise by: does the start token count?',
-            '''
-def beam_search(step, start, end, max_len, width):
-    beam, done = [([start], 0.0)], []
-    for _ in range(max_len):
-        candidates = [(prefix + [token], score + float(logp))
-                      for prefix, score in beam for token, logp in enumerate(step(prefix))]
-        candidates.sort(key=lambda candidate: candidate[1], reverse=True)
-        beam = []
-        for prefix, score in candidates[:width]:
-            (done if prefix[-1] == end else beam).append((prefix, score))
-        if not beam:
-            break
-    prefix, score = max(done + beam, key=lambda hypothesis: hypothesis[1] / len(hypothesis[0]))
-    return np.array(prefix[1:], dtype=np.int64), score / len(prefix)
-'''),
+            variant(CORRECT_BEAM,
+                    '    prefix, score = max(done + beam, key=lambda hypothesis: hypothesis[1] / (len(hypothesis[0]) - 1))\n'
+                    '    return np.array(prefix[1:], dtype=np.int64), score / (len(prefix) - 1)\n',
+                    '    prefix, score = max(done + beam, key=lambda hypothesis: hypothesis[1] / len(hypothesis[0]))\n'
+                    '    return np.array(prefix[1:], dtype=np.int64), score / len(prefix)\n')),
     Mistake('beam_search', 'beam_is_greedy',
             'Is the width used? Keeping only the best candidate at each step is greedy decoding.',
             '''
