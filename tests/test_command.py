@@ -3,6 +3,7 @@ anything is written, the class's numbers after a resume, whole words in the term
 that no spreadsheet runs as formulas (OWASP's CSV-injection advice) whatever the students named."""
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -47,6 +48,20 @@ def test_the_wrong_assignment_stops_before_anything_is_written(tmp_path, capsys)
     assert code == 2, err
     assert "3 of the 3 notebooks do not look like 06-padding-masking" in err and "look like 01-rnn-cell (3 of 3)" in err
     assert not course.exists()
+
+
+@pytest.mark.parametrize("spoil, reason", [
+    (lambda nb: nb["cells"][0].pop("source"), "'source' is a required property"),  # JSON, not a notebook
+    (lambda nb: nb.update(nbformat="four"), "the file is not a valid notebook"),
+])
+def test_a_notebook_its_schema_refuses_is_invalid_with_the_reason(tmp_path, spoil, reason):
+    """Read (and validated) once: schema errors make the notebook invalid, with nbformat's reason."""
+    nb = json.loads((ROOT / "solutions" / "01-rnn-cell" / "exercise.ipynb").read_text())
+    spoil(nb)
+    (tmp_path / "alice.ipynb").write_text(json.dumps(nb))
+    with pytest.raises(ValueError, match="the file is not a valid notebook") as error:
+        command.read_submission(tmp_path / "alice.ipynb")
+    assert reason in str(error.value)
 
 
 def test_terminal_reasons_are_cut_at_a_word():

@@ -66,8 +66,10 @@ def verify_references(assignment):
 def read_submission(path):
     """The notebook, or ValueError with a reason a student understands."""
     try:
-        nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
-        nbformat.validate(nb)
+        invalid = {}  # nbformat.reads validates (once): its error, if any, lands here
+        nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4, capture_validation_error=invalid)
+        if invalid:
+            raise invalid["ValidationError"]
     except Exception as error:  # JSON, encoding or schema errors
         detail = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
         raise ValueError(f"the file is not a valid notebook ({engine.clean(detail)})") from None
