@@ -99,8 +99,12 @@ def nbgrader_api():
 
 
 def stamp(assignment):
-    """What the assignment's cells in the gradebook were saved from: the source notebook's SHA-256."""
-    return hashlib.sha256((SOLUTIONS / assignment / ASSIGNMENT_NOTEBOOK).read_bytes()).hexdigest()
+    """What the assignment's cells in the gradebook were saved from and by: the source notebook's SHA-256
+    and nbgrader's version (a new nbgrader opens the gradebook itself once, for its schema)."""
+    from importlib.metadata import version
+
+    source = hashlib.sha256((SOLUTIONS / assignment / ASSIGNMENT_NOTEBOOK).read_bytes()).hexdigest()
+    return f"{source} nbgrader {version('nbgrader')}"
 
 
 def chunks(items, size=CHUNK):

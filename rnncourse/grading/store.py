@@ -61,14 +61,14 @@ def keep_copy(sub, course, assignment):
         (target / ASSIGNMENT_NOTEBOOK).write_bytes(sub.notebook.read_bytes())
 
 
-def save(course, assignment, trusted, result, outcome, gradebook, cell_ids=None):
+def save(course, assignment, trusted, result, outcome, book, cell_ids=None):
     """The student's JSON record, gradebook entry and feedback page."""
     folder = course / "grades" / assignment
     folder.mkdir(parents=True, exist_ok=True)
     if result.status == NOT_GRADED:
         (folder / f"{result.student_id}.json").write_text(json.dumps(asdict(result), ensure_ascii=False, indent=1))
         return
-    gradebook.record(result)  # written with others a moment later (a failure is said at the end of the run)
+    book.record(result)  # into the gradebook with others a moment later (a failure is said at the end of the run)
     (folder / f"{result.student_id}.json").write_text(json.dumps(asdict(result), ensure_ascii=False, indent=1))
     page = course / "feedback" / result.student_id / assignment / Path(ASSIGNMENT_NOTEBOOK).with_suffix(".html").name
     page.parent.mkdir(parents=True, exist_ok=True)
