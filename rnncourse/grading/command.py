@@ -130,7 +130,7 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
             print(f"warning: MathJax not copied for the feedback pages ({error})", file=out)
         print(f"protections: {', '.join(k for k, v in sandbox.protections().items() if v and not unprotected) or 'NONE'}"
               + (f"; missing: {', '.join(missing)}" if missing else ""), file=out)
-        # nbgrader's gradebook opens (imports, schema, cells: half a second) while the sandboxes grade
+        # nbgrader's gradebook opens (SQLAlchemy's import: a third of a second) while the sandboxes grade
         opener = ThreadPoolExecutor(1)
         opening = opener.submit(timed, "gradebook: open", store.open_gradebook, course, assignment, trusted.points, db)
         opener.shutdown(wait=False)  # the one task still runs; its thread ends with it
