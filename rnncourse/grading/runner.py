@@ -16,9 +16,10 @@ and the client, the only writer, saves it at once.
 Before its first task a worker proves it holds the same course as the client
 (:func:`fingerprint` of ``solutions/``, the references and the ``rnncourse`` package, and the
 sandbox's packages) and a working sandbox; otherwise it is refused, with one message naming it,
-and retired: the others grade (none left: :class:`ClusterError`). A worker killed mid-task costs only that task, which Dask runs again
-elsewhere: the client receives each result once. A task that fails on every try leaves its student
-"not graded" with the reason; a scheduler that goes away ends the run (:class:`ClusterError`).
+and retired: the others grade (none left: :class:`ClusterError`). A worker killed mid-task costs
+only that task, which Dask runs again elsewhere: the client receives each result once. A task that
+fails on every try leaves its student "not graded" with the reason; a scheduler that goes away ends
+the run (:class:`ClusterError`).
 """
 
 import functools
@@ -294,7 +295,7 @@ class Runner:
         if not tasks:
             return
         if self.here:
-            yield from ((task, self.grade_here(task)) for task in tasks)
+            yield from ((task, self.graded_here(task)) for task in tasks)
             return
         from distributed import as_completed
         from distributed.client import FutureCancelledError
@@ -333,7 +334,7 @@ class Runner:
         keys = [f"grade-{task.assignment}-{task.student_id}-{uuid.uuid4().hex}" for task in tasks]
         return self.client.map(grade_task, tasks, key=keys, retries=RETRIES, pure=False)
 
-    def grade_here(self, task):
+    def graded_here(self, task):
         """The task graded by this process (the client holds the course: nothing to check); on the grader's
         own failure, the reason, as for a task that failed on every try of a cluster."""
         try:
