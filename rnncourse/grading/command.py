@@ -136,10 +136,9 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
         opener.shutdown(wait=False)  # the one task still runs; its thread ends with it
         kept = [s for s in found if not regrade and store.graded_before(course, assignment, s.student_id)]
         work = [(s, nb) for s, nb in zip(found, notebooks) if s not in kept]
-        for s, _ in work:
-            store.keep_copy(s, course, assignment)
-        tasks = [runner.Task(assignment, sub.student_id, sub.name, sub.entry, sub.notebook.read_bytes(), options,
-                             lms=sub.lms, lms_id=sub.lms_id) for sub, nb in work if not isinstance(nb, str)]
+        copied = [store.keep_copy(sub, course, assignment) for sub, _ in work]  # read once, for the task too
+        tasks = [runner.Task(assignment, sub.student_id, sub.name, sub.entry, data, options, lms=sub.lms,
+                             lms_id=sub.lms_id) for (sub, nb), data in zip(work, copied) if not isinstance(nb, str)]
     results, progress = [], terminal.Progress(len(work))
     local = [(sub, nb) for sub, nb in work if isinstance(nb, str)]  # missing or invalid: nothing to run
     started = time.perf_counter()

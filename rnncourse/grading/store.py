@@ -54,11 +54,15 @@ def graded_before(course, assignment, student_id):
 
 
 def keep_copy(sub, course, assignment):
-    """A copy of the notebook in submitted/STUDENT/ASSIGNMENT/, as nbgrader keeps them."""
-    if sub.notebook is not None:
-        target = course / "submitted" / sub.student_id / assignment
-        target.mkdir(parents=True, exist_ok=True)
-        (target / ASSIGNMENT_NOTEBOOK).write_bytes(sub.notebook.read_bytes())
+    """A copy of the notebook in submitted/STUDENT/ASSIGNMENT/, as nbgrader keeps them; its bytes (None
+    without a notebook), which are also what a task carries to its worker."""
+    if sub.notebook is None:
+        return None
+    target = course / "submitted" / sub.student_id / assignment
+    target.mkdir(parents=True, exist_ok=True)
+    data = sub.notebook.read_bytes()
+    (target / ASSIGNMENT_NOTEBOOK).write_bytes(data)
+    return data
 
 
 def save(course, assignment, trusted, result, outcome, book, cell_ids=None):
