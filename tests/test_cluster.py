@@ -6,6 +6,7 @@ listens on 127.0.0.1 only and is stopped by the test, whatever happens.
 """
 
 import csv
+import io
 import json
 import os
 import signal
@@ -147,8 +148,6 @@ def test_a_worker_refused_mid_run_is_retired_and_the_others_grade_everyone(tmp_p
     """Two real (in-process) Dask workers; worker 1 passes the check at the start, then differs (as a
     worker that joined later would): its task is refused, the worker retired by name, the task graded
     by worker 0, every student once."""
-    import io
-
     from distributed import LocalCluster
 
     fixtures = load(ASSIGNMENT)
@@ -173,7 +172,20 @@ def test_a_worker_refused_mid_run_is_retired_and_the_others_grade_everyone(tmp_p
     assert len(left) == 1
 
 
+def test_a_cluster_without_workers_is_given_time_then_refused_with_one_message(monkeypatch, tmp_path):
+    from distributed import LocalCluster
+
+    monkeypatch.setattr(runner, "WORKER_WAIT", 0.5)
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+        with pytest.raises(runner.ClusterError) as error:
+            with runner.Runner(scheduler=cluster.scheduler_address, out=io.StringIO()):
+                pass
+    assert f"no worker joined the cluster at {cluster.scheduler_address} within 0.5 s" in str(error.value)
+    assert f"start `dask worker {cluster.scheduler_address}`" in str(error.value)
+
+
 def test_a_scheduler_that_goes_away_ends_the_run_with_one_message_and_keeps_what_was_graded(tmp_path):
+    """The worker joins only once the command waits for one; the scheduler is killed after two grades."""
     fixtures = load(ASSIGNMENT)
     (tmp_path / "class").mkdir()
     for i in range(12):
@@ -183,7 +195,7 @@ def test_a_scheduler_that_goes_away_ends_the_run_with_one_message_and_keeps_what
     servers = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
                                  "--scheduler-file", scheduler_file], cwd=tmp_path, env=env(),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    grader = None
+    grader, said = None, []
     try:
         deadline = time.monotonic() + 120
         while not scheduler_file.exists():
@@ -192,24 +204,30 @@ def test_a_scheduler_that_goes_away_ends_the_run_with_one_message_and_keeps_what
         time.sleep(0.2)
         address = json.loads(scheduler_file.read_text())["address"]
         assert address.startswith("tcp://127.0.0.1:")
-        servers.append(subprocess.Popen([dask, "worker", address, "--host", "127.0.0.1", "--nthreads", "1",
-                                         "--no-dashboard", "--no-nanny"], cwd=tmp_path, env=env(),
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         course = tmp_path / "course"
         grader = subprocess.Popen([*GRADE, ASSIGNMENT, tmp_path / "class", "--course-dir", course,
                                    "--scheduler", address], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True, cwd=ROOT, env=env())
-        while len(list((course / "grades" / ASSIGNMENT).glob("*.json")) if course.exists() else []) < 2:
-            assert time.monotonic() < deadline + 120 and grader.poll() is None, "nothing was graded"
+        while not said or not said[-1].startswith("waiting up to"):
+            said.append(grader.stdout.readline())
+            assert said[-1], f"the command ended before it waited for a worker: {said}{grader.communicate()}"
+        servers.append(subprocess.Popen([dask, "worker", address, "--host", "127.0.0.1", "--nthreads", "1",
+                                         "--no-dashboard", "--no-nanny"], cwd=tmp_path, env=env(),
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        while len(list((course / "grades" / ASSIGNMENT).glob("*.json"))) < 2:
+            if grader.poll() is not None or time.monotonic() > deadline + 120:
+                raise AssertionError(f"nothing was graded: {said}{grader.communicate(timeout=60)}")
             time.sleep(0.05)
         servers[0].kill()
         out, err = grader.communicate(timeout=180)
     finally:
         for process in [*servers, *([grader] if grader else [])]:
             stop(process)
+    out = "".join(said) + out
     assert grader.returncode == 2, out + err
-    assert f"grading on the cluster at {address}: 1 worker(s)" in out
+    assert f"grading on the cluster at {address}: 1 worker(s)\n" in out  # no dashboard: none is named
     message = [line for line in err.splitlines() if not line.startswith("[")]
     assert len(message) == 1 and "went away" in message[0] and "everything graded so far is kept" in message[0], err
     graded = rows_of(course)
     assert 2 <= len(graded) < 12 and all(row["score"] == "7" for row in graded.values())
+

@@ -11,7 +11,8 @@ and the client, the only writer, saves it at once.
   processes costs. A single submission (a late one) is graded by this process itself, with the
   same function a worker runs (:func:`grade_here`): importing Dask alone would take half a second.
 - ``scheduler`` (``--scheduler tcp://HOST:8786``, or ``RNNCOURSE_SCHEDULER``) sends the same tasks
-  to an existing cluster instead.
+  to an existing cluster instead; one without a worker yet is given :data:`WORKER_WAIT` seconds for
+  the first to join.
 
 Before its first task a worker proves it holds the same course as the client
 (:func:`fingerprint` of ``solutions/``, the references and the ``rnncourse`` package, and the
@@ -37,6 +38,7 @@ from .store import NOT_GRADED, Result
 
 RETRIES = 2  # a task that raised runs again this many times (a killed worker: Dask's allowed-failures)
 SCHEDULER_ENV = "RNNCOURSE_SCHEDULER"
+WORKER_WAIT = 60  # seconds an existing cluster without a worker is given for its first one to join
 NEEDS = " (every worker needs the client's repository, .venv with .venv/sandbox, and bubblewrap)"
 
 
@@ -210,11 +212,11 @@ class Runner:
             self.workers = 1
             print("grading in this process (one submission)", file=self.out, flush=True)
             return self
-        from distributed import Client, LocalCluster
-
-        for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"] + ["distributed"]:
-            logging.getLogger(name).setLevel(logging.CRITICAL)  # a killed worker, a lost scheduler: handled and said
         try:
+            from distributed import Client, LocalCluster
+
+            for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"] + ["distributed"]:
+                logging.getLogger(name).setLevel(logging.CRITICAL)  # a killed worker, a lost scheduler: handled and said
             if self.scheduler:
                 self.client = Client(self.scheduler, timeout="20s", set_as_default=False)
                 where = f"the cluster at {self.scheduler}"
@@ -230,12 +232,36 @@ class Runner:
             self.close()
             what = f"no Dask scheduler at {self.scheduler}" if self.scheduler else "the local Dask cluster did not start"
             raise ClusterError(f"{what}: {type(error).__name__}: {error}") from None
+        if self.scheduler and not self.count_workers(force=True):
+            self.wait_for_a_worker()
         self.count_workers(force=True)
-        services = self.client.scheduler_info().get("services", {})  # the local cluster starts no dashboard
-        dashboard = self.client.dashboard_link if self.scheduler and "dashboard" in services else ""
+        dashboard = self.dashboard() if self.scheduler else ""  # the local cluster starts none
         print(f"grading on {where}: {self.workers} worker(s)" + (f"; dashboard {dashboard}" if dashboard else ""),
               file=self.out, flush=True)
         return self
+
+    def wait_for_a_worker(self):
+        """Wait for the first worker of a cluster started with this command (workers take seconds to join)."""
+        print(f"waiting up to {WORKER_WAIT:g} s for a worker to join the cluster at {self.scheduler}", file=self.out,
+              flush=True)
+        try:
+            self.client.wait_for_workers(1, timeout=WORKER_WAIT)
+        except Exception as error:  # noqa: BLE001 (TimeoutError; a lost scheduler)
+            self.close()
+            raise ClusterError(f"no worker joined the cluster at {self.scheduler} within {WORKER_WAIT:g} s "
+                               f"({type(error).__name__}): start `dask worker {self.scheduler}` on each grading machine"
+                               + NEEDS) from None
+
+    def dashboard(self):
+        """The scheduler's dashboard page, or "" when it serves none (started without it, or without bokeh)."""
+        import urllib.request
+
+        try:
+            link = self.client.dashboard_link
+            with urllib.request.urlopen(link, timeout=2) as page:
+                return link if page.status == 200 else ""
+        except Exception:  # noqa: BLE001 (no dashboard: HTTP 404, no HTTP server at all)
+            return ""
 
     def __exit__(self, kind, *rest):
         if kind is KeyboardInterrupt:  # an in-process worker is busy with a sandbox: end it first
