@@ -130,10 +130,6 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
             print(f"warning: MathJax not copied for the feedback pages ({error})", file=out)
         print(f"protections: {', '.join(k for k, v in sandbox.protections().items() if v and not unprotected) or 'NONE'}"
               + (f"; missing: {', '.join(missing)}" if missing else ""), file=out)
-        # nbgrader's gradebook opens (SQLAlchemy's import: a third of a second) while the sandboxes grade
-        opener = ThreadPoolExecutor(1)
-        opening = opener.submit(timed, "gradebook: open", store.open_gradebook, course, assignment, trusted.points, db)
-        opener.shutdown(wait=False)  # the one task still runs; its thread ends with it
         kept = [s for s in found if not regrade and store.graded_before(course, assignment, s.student_id)]
         work = [(s, nb) for s, nb in zip(found, notebooks) if s not in kept]
         copied = [store.keep_copy(sub, course, assignment) for sub, _ in work]  # read once, for the task too
@@ -141,10 +137,11 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
                              lms_id=sub.lms_id) for (sub, nb), data in zip(work, copied) if not isinstance(nb, str)]
     results, progress = [], terminal.Progress(len(work))
     local = [(sub, nb) for sub, nb in work if isinstance(nb, str)]  # missing or invalid: nothing to run
-    started = time.perf_counter()
+    started, opening = time.perf_counter(), None
     try:
         graded = ((None, runner.grade_one(trusted, sub, nb, options)) for sub, nb in local)
         with nullcontext(cluster) if cluster else runner.Runner(jobs, scheduler, len(tasks), out) as cluster:
+            opening = open_gradebook(course, assignment, trusted.points, db)
             for task, record in itertools.chain(graded, cluster.grade(tasks)):
                 result, outcome, cell_ids = record if not isinstance(record, str) else (runner.not_graded(task, record, trusted),
                                                                                        None, {})
@@ -158,7 +155,7 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
         raise
     finally:
         timing.SPENT["grading (sandboxed), save included"] = time.perf_counter() - started
-        if opening.exception() is None:  # waits for it: a gradebook that could not open was said above
+        if opening and opening.exception() is None:  # waits for it: a gradebook that could not open was said
             store.close_gradebook(opening.result(), out)
         with timing.phase("class CSV"):
             store.write_csv(course, assignment, trusted.points)
@@ -166,6 +163,16 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
     if opening.exception() is not None:  # nobody to grade, and the gradebook cannot be used: still say so
         raise opening.exception()
     return sorted(results, key=lambda r: r.student_id), ignored, kept, course / "grades" / f"{assignment}.csv"
+
+
+def open_gradebook(course, assignment, points, db):
+    """A future of nbgrader's gradebook, opened (SQLAlchemy's import: a third of a second) while the
+    sandboxes grade. Started once Dask is imported and its cluster up: two threads importing at once
+    can each meet a module the other is still initialising (a Python import race)."""
+    opener = ThreadPoolExecutor(1)
+    opening = opener.submit(timed, "gradebook: open", store.open_gradebook, course, assignment, points, db)
+    opener.shutdown(wait=False)  # the one task still runs; its thread ends with it
+    return opening
 
 
 def timed(name, function, *args):
