@@ -413,6 +413,12 @@ def numerical_gradient(f, x, eps=1e-5):
             variant(CORRECT_BACKWARD,
                     '        step = rnn_cell_backward(dh_seq[:, t] + dh_next, x[:, t], states[t], kernel, recurrent_kernel, bias)\n',
                     '        step = rnn_cell_backward(dh_seq[:, t] + dh_next, x[:, t], states[t] if t > 0 else np.zeros_like(h0), kernel, recurrent_kernel, bias)\n')),
+    Mistake('rnn_backward', 'adds_in_place',
+            "An augmented assignment such as dh_seq[:, t] += ... changes the caller's dh_seq: your numbers can be "
+            'right while the array you were given is not the same afterwards. Add into a new array instead.',
+            variant(CORRECT_BACKWARD,
+                    '        step = rnn_cell_backward(dh_seq[:, t] + dh_next,',
+                    '        dh_seq[:, t] += dh_next\n        step = rnn_cell_backward(dh_seq[:, t],')),
     Mistake('rnn_backward', 'time_major_dx',
             'Check the axes of dx: it should have the shape of x, (batch, time, features).',
             variant(CORRECT_BACKWARD,
