@@ -172,7 +172,7 @@ def test_a_worker_refused_mid_run_is_retired_and_the_others_grade_everyone(tmp_p
     assert len(left) == 1
 
 
-def test_a_cluster_without_workers_is_given_time_then_refused_with_one_message(monkeypatch, tmp_path):
+def test_a_cluster_without_workers_is_given_time_then_refused_with_one_message(monkeypatch):
     from distributed import LocalCluster
 
     monkeypatch.setattr(runner, "WORKER_WAIT", 0.5)
@@ -216,7 +216,8 @@ def test_a_scheduler_that_goes_away_ends_the_run_with_one_message_and_keeps_what
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         while len(list((course / "grades" / ASSIGNMENT).glob("*.json"))) < 2:
             if grader.poll() is not None or time.monotonic() > deadline + 120:
-                raise AssertionError(f"nothing was graded: {said}{grader.communicate(timeout=60)}")
+                stop(grader)
+                raise AssertionError(f"nothing was graded: {said}{grader.communicate()}")
             time.sleep(0.05)
         servers[0].kill()
         out, err = grader.communicate(timeout=180)
@@ -230,4 +231,3 @@ def test_a_scheduler_that_goes_away_ends_the_run_with_one_message_and_keeps_what
     assert len(message) == 1 and "went away" in message[0] and "everything graded so far is kept" in message[0], err
     graded = rows_of(course)
     assert 2 <= len(graded) < 12 and all(row["score"] == "7" for row in graded.values())
-

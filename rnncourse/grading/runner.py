@@ -215,8 +215,9 @@ class Runner:
         try:
             from distributed import Client, LocalCluster
 
-            for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"] + ["distributed"]:
-                logging.getLogger(name).setLevel(logging.CRITICAL)  # a killed worker, a lost scheduler: handled and said
+            names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]
+            for name in names + ["distributed"]:  # a killed worker, a lost scheduler: handled and said
+                logging.getLogger(name).setLevel(logging.CRITICAL)
             if self.scheduler:
                 self.client = Client(self.scheduler, timeout="20s", set_as_default=False)
                 where = f"the cluster at {self.scheduler}"
@@ -241,7 +242,7 @@ class Runner:
         return self
 
     def wait_for_a_worker(self):
-        """Wait for the first worker of a cluster started with this command (workers take seconds to join)."""
+        """Wait for the cluster's first worker (one started along with this command takes seconds to join)."""
         print(f"waiting up to {WORKER_WAIT:g} s for a worker to join the cluster at {self.scheduler}", file=self.out,
               flush=True)
         try:
