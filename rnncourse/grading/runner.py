@@ -233,9 +233,9 @@ class Runner:
             self.close()
             what = f"no Dask scheduler at {self.scheduler}" if self.scheduler else "the local Dask cluster did not start"
             raise ClusterError(f"{what}: {type(error).__name__}: {error}") from None
-        if self.scheduler and not self.count_workers(force=True):
+        if not self.count_workers(force=True) and self.scheduler:
             self.wait_for_a_worker()
-        self.count_workers(force=True)
+            self.count_workers(force=True)
         dashboard = self.dashboard() if self.scheduler else ""  # the local cluster starts none
         print(f"grading on {where}: {self.workers} worker(s)" + (f"; dashboard {dashboard}" if dashboard else ""),
               file=self.out, flush=True)
