@@ -141,7 +141,7 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
     try:
         graded = ((None, runner.grade_one(trusted, sub, nb, options)) for sub, nb in local)
         with nullcontext(cluster) if cluster else runner.Runner(jobs, scheduler, len(tasks), out) as cluster:
-            opening = open_gradebook(course, assignment, trusted.points, db)
+            opening = gradebook_in_background(course, assignment, trusted.points, db)
             for task, record in itertools.chain(graded, cluster.grade(tasks)):
                 result, outcome, cell_ids = record if not isinstance(record, str) else (runner.not_graded(task, record, trusted),
                                                                                        None, {})
@@ -165,7 +165,7 @@ def grade_class(assignment, submissions, course, jobs=2, regrade=False, unprotec
     return sorted(results, key=lambda r: r.student_id), ignored, kept, course / "grades" / f"{assignment}.csv"
 
 
-def open_gradebook(course, assignment, points, db):
+def gradebook_in_background(course, assignment, points, db):
     """A future of nbgrader's gradebook, opened (SQLAlchemy's import: a third of a second) while the
     sandboxes grade. Started once Dask is imported and its cluster up: two threads importing at once
     can each meet a module the other is still initialising (a Python import race)."""

@@ -13,7 +13,6 @@ import re
 from collections import Counter
 from functools import cache
 
-
 from ..course import assignments
 from ..paths import ASSIGNMENT_NOTEBOOK, SOLUTIONS
 
